@@ -1,0 +1,39 @@
+// Bytes as a transcript shows them: printable ASCII as itself, everything else
+// escaped, inside quotes, followed by the count. A learner sees exactly what
+// crossed the wire, including the 2-byte length prefix of the later lessons:
+//   "\x00\x1f{"byteorder":"little"}" (33 bytes)
+
+const ESCAPES: Record<number, string> = {
+  0x09: '\\t',
+  0x0a: '\\n',
+  0x0d: '\\r',
+  0x22: '\\"',
+  0x5c: '\\\\',
+};
+
+/** Escapes every byte that is not printable ASCII, e.g. `\x00`, `\n`, `\xf0`. */
+export function escapeBytes(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) {
+    const escape = ESCAPES[byte];
+    if (escape !== undefined) text += escape;
+    else if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte);
+    else text += `\\x${byte.toString(16).padStart(2, '0')}`;
+  }
+  return text;
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * `"Hello, world" (12 bytes)`. Long payloads are cut to their first `limit`
+ * bytes so a log line stays readable and cheap: `"abc..." (1048576 bytes)`.
+ */
+export function formatBytes(bytes: Uint8Array | string, limit = 64): string {
+  const buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  const shown = buffer.length > limit ? buffer.subarray(0, limit) : buffer;
+  const ellipsis = buffer.length > limit ? '...' : '';
+  return `"${escapeBytes(shown)}${ellipsis}" (${plural(buffer.length, 'byte')})`;
+}

@@ -1,0 +1,48 @@
+// The curriculum lint: the manifest, the lesson folders and the specs agree.
+// A lesson missing its text, a program or its checks fails here, by name.
+
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { lessons } from '../lessons/manifest.ts';
+import { ROOT } from './harness.ts';
+
+const lessonsDir = path.join(ROOT, 'lessons');
+const foldersOnDisk = readdirSync(lessonsDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
+
+describe('the lesson manifest', () => {
+  test('lists every lesson folder on disk, in order, and nothing else', () => {
+    expect(lessons.map((lesson) => lesson.folder)).toEqual(foldersOnDisk);
+  });
+
+  test('numbers lessons 01, 02, ... with folders named NN-slug', () => {
+    lessons.forEach((lesson, index) => {
+      expect(lesson.id).toBe(String(index + 1).padStart(2, '0'));
+      expect(lesson.folder).toMatch(new RegExp(`^${lesson.id}-[a-z0-9]+(-[a-z0-9]+)*$`));
+    });
+  });
+
+  describe.each(lessons.map((lesson) => [lesson.folder, lesson] as const))('%s', (_folder, lesson) => {
+    const folder = path.join(lessonsDir, lesson.folder);
+
+    test('has its lesson text (README.md)', () => {
+      expect(existsSync(path.join(folder, 'README.md')), `${lesson.folder}/README.md is missing`).toBe(true);
+    });
+
+    test('has every program the manifest names, with at least one server and one client', () => {
+      for (const program of lesson.programs) {
+        expect(existsSync(path.join(folder, program.file)), `${lesson.folder}/${program.file} is missing`).toBe(true);
+      }
+      expect(lesson.programs.some((program) => program.role === 'server')).toBe(true);
+      expect(lesson.programs.some((program) => program.role === 'client')).toBe(true);
+    });
+
+    test('has its checks in test/NN-slug.test.ts', () => {
+      const spec = path.join(ROOT, 'test', `${lesson.folder}.test.ts`);
+      expect(existsSync(spec), `test/${lesson.folder}.test.ts is missing`).toBe(true);
+    });
+  });
+});

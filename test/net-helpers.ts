@@ -1,0 +1,62 @@
+// Raw sockets for the checks: a test talks to a lesson program directly when it
+// needs exact bytes, odd timing or misbehaviour that the lesson's own client never shows.
+
+import net from 'node:net';
+import { once } from 'node:events';
+
+const READ_TIMEOUT_MS = 10_000;
+
+/** Connects to a server under test, failing with a clear message if nothing listens. */
+export async function connectRaw(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  const socket = net.createConnection({ host, port });
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** Reads everything until the peer closes; fails if that takes longer than `timeoutMs`. */
+export async function readUntilClose(socket: net.Socket, timeoutMs = READ_TIMEOUT_MS): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const timer = setTimeout(() => {
+    const received = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    socket.destroy(new Error(`peer did not close within ${timeoutMs} ms (received ${received} bytes)`));
+  }, timeoutMs);
+  try {
+    await once(socket, 'end');
+  } finally {
+    clearTimeout(timer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Reads until at least `length` bytes have arrived (they may come in any number of pieces). */
+export async function readBytes(socket: net.Socket, length: number, timeoutMs = READ_TIMEOUT_MS): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`expected ${length} bytes within ${timeoutMs} ms, got ${received}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received >= length) done();
+    };
+    const onEnd = () => done(new Error(`peer closed after ${received} of ${length} bytes`));
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      socket.off('data', onData).off('end', onEnd).off('error', done);
+      socket.pause();
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks));
+    };
+    socket.on('data', onData).on('end', onEnd).on('error', done);
+    socket.resume();
+  });
+}
+
+/** Connects, sends `payload`, half-closes, and returns every byte the server sent back. */
+export async function exchange(port: number, payload: Uint8Array, host = '127.0.0.1'): Promise<Buffer> {
+  const socket = await connectRaw(port, host);
+  const reply = readUntilClose(socket);
+  socket.end(payload);
+  return reply;
+}

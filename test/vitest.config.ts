@@ -1,0 +1,14 @@
+// Vitest settings for `npm test` (run from the repository root).
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    root: fileURLToPath(new URL('..', import.meta.url)),
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
+    // Checks start real programs; a slow machine needs some slack before a check gives up.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});

@@ -46,6 +46,69 @@ export const lessons: LessonEntry[] = [
       },
     ],
   },
+  {
+    id: '02',
+    folder: '02-multiconn',
+    title: 'Many connections at once',
+    summary:
+      "One process serving many clients: Node's event loop as the selector, per-connection state, and backpressure.",
+    programs: [
+      {
+        file: 'multiconn-server.ts',
+        role: 'server',
+        summary: 'Echoes for any number of clients at once, pausing a reader whose peer is slow to read.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'multiconn-client.ts',
+        role: 'client',
+        summary: 'Opens several connections at once; each sends two messages and closes when both come back.',
+        args: ['127.0.0.1', '65432', '2'],
+      },
+    ],
+  },
+  {
+    id: '03',
+    folder: '03-framing',
+    title: 'Message framing over a byte stream',
+    summary:
+      'Message boundaries: a 2-byte big-endian length, a UTF-8 JSON header, then the content, decoded from chunks of any size.',
+    programs: [
+      {
+        file: 'framed-receiver.ts',
+        role: 'server',
+        summary: 'Decodes the messages it receives and prints each one, and on request each raw read.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'framed-sender.ts',
+        role: 'client',
+        summary: 'Sends three framed messages, normally, one byte per write, or all in one write.',
+        args: ['127.0.0.1', '65432'],
+      },
+    ],
+  },
+  {
+    id: '04',
+    folder: '04-app',
+    title: 'The application client and server',
+    summary:
+      "The tutorial's application protocol with its Message classes: a search service, binary requests, and a hardened server.",
+    programs: [
+      {
+        file: 'app-server.ts',
+        role: 'server',
+        summary: 'Answers one request per connection: searches as JSON, anything else as binary.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'app-client.ts',
+        role: 'client',
+        summary: 'Sends one request, shows its bytes, and prints the response.',
+        args: ['127.0.0.1', '65432', 'search', 'morpheus'],
+      },
+    ],
+  },
 ];
 
 export function findLesson(id: string): LessonEntry | undefined {

@@ -1,13 +1,14 @@
 // Bytes as a transcript shows them: printable ASCII as itself, everything else
-// escaped, inside quotes, followed by the count. A learner sees exactly what
-// crossed the wire, including the 2-byte length prefix of the later lessons:
-//   "\x00\x1f{"byteorder":"little"}" (33 bytes)
+// escaped, inside single quotes (so JSON's double quotes stay readable), followed
+// by the count. A learner sees exactly what crossed the wire, including the
+// 2-byte length prefix of the later lessons, much as Python prints bytes:
+//   '\x00g{"byteorder": "little", ...}' (146 bytes)
 
 const ESCAPES: Record<number, string> = {
   0x09: '\\t',
   0x0a: '\\n',
   0x0d: '\\r',
-  0x22: '\\"',
+  0x27: "\\'",
   0x5c: '\\\\',
 };
 
@@ -28,12 +29,12 @@ export function plural(count: number, noun: string): string {
 }
 
 /**
- * `"Hello, world" (12 bytes)`. Long payloads are cut to their first `limit`
- * bytes so a log line stays readable and cheap: `"abc..." (1048576 bytes)`.
+ * `'Hello, world' (12 bytes)`. Long payloads are cut to their first `limit`
+ * bytes so a log line stays readable and cheap: `'abc...' (1048576 bytes)`.
  */
 export function formatBytes(bytes: Uint8Array | string, limit = 64): string {
   const buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
   const shown = buffer.length > limit ? buffer.subarray(0, limit) : buffer;
   const ellipsis = buffer.length > limit ? '...' : '';
-  return `"${escapeBytes(shown)}${ellipsis}" (${plural(buffer.length, 'byte')})`;
+  return `'${escapeBytes(shown)}${ellipsis}' (${plural(buffer.length, 'byte')})`;
 }

@@ -18,8 +18,8 @@ describe('lesson 01: echo server and client', () => {
     expect(result.exitCode, output).toBe(0);
     expect(result.stdoutLines, output).toEqual([
       `Connected to 127.0.0.1:${echo.port}`,
-      'Sent "Hello, world" (12 bytes)',
-      'Received "Hello, world" (12 bytes)',
+      "Sent 'Hello, world' (12 bytes)",
+      "Received 'Hello, world' (12 bytes)",
       'Server closed the connection',
     ]);
   });
@@ -67,7 +67,7 @@ describe('lesson 01: echo server and client', () => {
     const echo = await startServer(server, { host: '::1' });
     expect(echo.stdoutLines[0]).toBe(`Listening on [::1]:${echo.port}`);
     const result = await runProgram(client, ['::1', String(echo.port)]);
-    expect(result.stdoutLines, outputOf(result, echo)).toContain('Received "Hello, world" (12 bytes)');
+    expect(result.stdoutLines, outputOf(result, echo)).toContain("Received 'Hello, world' (12 bytes)");
   });
 
   test('a client that resets the connection gets one clear line from the server, not a stack trace', async () => {

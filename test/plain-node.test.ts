@@ -39,7 +39,7 @@ describe.skipIf(node22 === undefined)('lessons under plain node (type stripping,
         timeout: 10_000,
       });
       expect(client.exitCode, client.all).toBe(0);
-      expect(client.stdout, client.all).toContain('Received "Hello, world" (12 bytes)');
+      expect(client.stdout, client.all).toContain("Received 'Hello, world' (12 bytes)");
       expect((await server).exitCode).toBe(0);
     } finally {
       server.kill();

@@ -75,14 +75,14 @@ describe('formatting for transcripts', () => {
   });
 
   test('bytes print as escaped text with their count', () => {
-    expect(formatBytes('Hello, world')).toBe('"Hello, world" (12 bytes)');
-    expect(formatBytes(Buffer.of(0x00, 0x1f, 0x7b))).toBe('"\\x00\\x1f{" (3 bytes)');
-    expect(formatBytes('a')).toBe('"a" (1 byte)');
-    expect(escapeBytes(Buffer.from('tab\there\r\n"q" \\ 🐰'))).toBe('tab\\there\\r\\n\\"q\\" \\\\ \\xf0\\x9f\\x90\\xb0');
+    expect(formatBytes('Hello, world')).toBe("'Hello, world' (12 bytes)");
+    expect(formatBytes(Buffer.of(0x00, 0x1f, 0x7b, 0x22))).toBe(`'\\x00\\x1f{"' (4 bytes)`);
+    expect(formatBytes('a')).toBe("'a' (1 byte)");
+    expect(escapeBytes(Buffer.from("tab\there\r\n'q' \\ 🐰"))).toBe("tab\\there\\r\\n\\'q\\' \\\\ \\xf0\\x9f\\x90\\xb0");
   });
 
   test('long payloads are cut to their first bytes, with the full count', () => {
-    expect(formatBytes(Buffer.alloc(1024 * 1024, 'x'), 4)).toBe('"xxxx..." (1048576 bytes)');
+    expect(formatBytes(Buffer.alloc(1024 * 1024, 'x'), 4)).toBe("'xxxx...' (1048576 bytes)");
   });
 });
 

@@ -1,11 +1,10 @@
 // Checks for lesson 01, the echo pair. The same checks run against a learner's
 // copy with `npm run check -- 01`, so their titles say what a program must do.
 
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { outputOf, programPath, runProgram, startServer } from './harness.ts';
-import { connectRaw, exchange, readUntilClose } from './net-helpers.ts';
+import { closedPort, connectRaw, exchange, readUntilClose } from './net-helpers.ts';
 
 const server = programPath('01', 'echo-server.ts');
 const client = programPath('01', 'echo-client.ts');
@@ -84,12 +83,7 @@ describe('lesson 01: echo server and client', () => {
   });
 
   test('the client with no server prints "connection refused" and exits 1', async () => {
-    // Find a port nobody listens on: listen on port 0, note the port, close.
-    const probe = net.createServer().listen(0, '127.0.0.1');
-    await new Promise((resolve) => probe.once('listening', resolve));
-    const { port } = probe.address() as net.AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
-
+    const port = await closedPort();
     const result = await runProgram(client, ['127.0.0.1', String(port)]);
     expect(result.exitCode, outputOf(result)).toBe(1);
     expect(result.stderrLines, outputOf(result)).toEqual([

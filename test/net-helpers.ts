@@ -13,6 +13,15 @@ export async function connectRaw(port: number, host = '127.0.0.1'): Promise<net.
   return socket;
 }
 
+/** A port that nothing listens on: bind port 0, note the number the system gave, close. */
+export async function closedPort(host = '127.0.0.1'): Promise<number> {
+  const probe = net.createServer().listen(0, host);
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 /** Reads everything until the peer closes; fails if that takes longer than `timeoutMs`. */
 export async function readUntilClose(socket: net.Socket, timeoutMs = READ_TIMEOUT_MS): Promise<Buffer> {
   const chunks: Buffer[] = [];

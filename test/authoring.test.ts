@@ -1,0 +1,100 @@
+// The authoring check, as rustlings has: every lesson that exists has hints and
+// exercise regions, its generated starter fails its checks, and each of its
+// known-bad variants fails the very check it names. (That the reference lessons
+// pass is the rest of `npm test`.) Lessons come from the manifest and their data
+// files, so a new lesson is covered by adding data. Starters and variants run in
+// one vitest child, in parallel: see test/exercise/authoring.ts.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { lessons } from '../lessons/manifest.ts';
+import { runAuthoringCheck, starterProject, variantProject, type AuthoringRun } from './exercise/authoring.ts';
+import { lessonPaths, lessonRegions, loadHints, loadKnownBad, missingPart, occurrences } from './exercise/lesson-data.ts';
+import type { ModuleResult } from './exercise/run-checks.ts';
+
+const present = lessons.filter((lesson) => missingPart(lesson) === undefined);
+const absent = lessons.filter((lesson) => missingPart(lesson) !== undefined);
+
+for (const lesson of absent) {
+  const reason = `lesson ${lesson.id} skipped: ${missingPart(lesson)}`;
+  console.log(`Authoring check: ${reason}.`);
+  test.skip(`${reason}`, () => {});
+}
+
+let run: AuthoringRun;
+
+beforeAll(async () => {
+  run = await runAuthoringCheck(present);
+  console.log(
+    `Authoring check: ${run.results.size} starter and known-bad runs for ${present.length} lesson(s) took ${(run.wallMs / 1000).toFixed(1)} s.`,
+  );
+}, 120_000);
+
+/** The results of one project, failing with what went wrong when there are none. */
+function resultOf(project: string): ModuleResult {
+  const prepareError = run.prepareErrors.get(project);
+  if (prepareError !== undefined) throw new Error(`could not prepare ${project}: ${prepareError}`);
+  const result = run.results.get(project);
+  if (result === undefined) throw new Error(`vitest reported nothing for ${project}\n${run.otherOutput}`);
+  return result;
+}
+
+function failed(result: ModuleResult): string[] {
+  return result.tests.filter((check) => check.state === 'failed').map((check) => check.name);
+}
+
+describe.each(present.map((lesson) => [lesson.folder, lesson] as const))('%s', (_folder, lesson) => {
+  const paths = lessonPaths(lesson);
+
+  test('has 2 to 4 hints in hints.json, each a question', () => {
+    const hints = loadHints(lesson);
+    expect(hints.length, path.relative(process.cwd(), paths.hints)).toBeGreaterThanOrEqual(2);
+    expect(hints.length, path.relative(process.cwd(), paths.hints)).toBeLessThanOrEqual(4);
+    for (const hint of hints) expect(hint.trim(), 'a hint leads with a question, it does not give the answer').toMatch(/\?$/);
+  });
+
+  test('marks at least one exercise region, each with balanced markers and its own name', () => {
+    const regions = lessonRegions(lesson).flatMap((entry) => entry.regions.map((region) => region.name));
+    expect(regions.length, `no "// exercise(name): task" markers in lessons/${lesson.folder}/*.ts`).toBeGreaterThan(0);
+    expect(new Set(regions).size, `region names repeat: ${regions.join(', ')}`).toBe(regions.length);
+  });
+
+  test('has at least two known-bad variants, each breaking text found exactly once', () => {
+    const variants = loadKnownBad(lesson);
+    expect(variants.length, `${path.relative(process.cwd(), paths.knownBad)} needs at least two variants`).toBeGreaterThanOrEqual(2);
+    expect(new Set(variants.map((variant) => variant.name)).size, 'variant names repeat').toBe(variants.length);
+    for (const variant of variants) {
+      const text = readFileSync(path.join(paths.reference, variant.file), 'utf8');
+      expect(occurrences(text, variant.find), `${variant.name}: "find" must occur exactly once in ${variant.file}`).toBe(1);
+      expect(variant.replace, `${variant.name}: "replace" equals "find", so nothing breaks`).not.toBe(variant.find);
+    }
+  });
+
+  test('its generated starter fails its checks', () => {
+    const result = resultOf(starterProject(lesson));
+    expect(result.errors, 'the spec did not load').toEqual([]);
+    expect(failed(result), 'every check passed against the starter: the exercise regions do not cover what the checks test').not.toEqual([]);
+  });
+
+  const variants = (() => {
+    try {
+      return loadKnownBad(lesson);
+    } catch {
+      return [];
+    }
+  })();
+  test.each(variants.map((variant) => [variant.name, variant] as const))(
+    'known-bad variant %s fails the check it names',
+    (_name, variant) => {
+      const result = resultOf(variantProject(lesson, variant));
+      const titles = result.tests.map((check) => check.name);
+      expect(titles, `no check titled "${variant.failsCheck}" in test/${lesson.folder}.test.ts`).toContain(variant.failsCheck);
+      const check = result.tests.find((entry) => entry.name === variant.failsCheck)!;
+      expect(
+        check.state,
+        `${variant.name} (${variant.description}) passed "${variant.failsCheck}": that check does not catch this breakage`,
+      ).toBe('failed');
+    },
+  );
+});

@@ -1,0 +1,163 @@
+// Lesson 04: what the server's and the client's Message classes have in common.
+// The tutorial's libserver.py and libclient.py repeat most of their code: both
+// read one framed message, write one, and close. Here that part lives once, in
+// the Message base class; server-message.ts and client-message.ts keep what differs.
+
+import type net from 'node:net';
+import {
+  encodeJson,
+  encodeMessage,
+  FrameError,
+  MessageDecoder,
+  type Message as Frame,
+} from '../03-framing/frame.ts';
+import { explainSocketError } from '../../shared/socket-errors.ts';
+
+/** The content type of JSON messages; any other type is treated as binary. */
+export const JSON_CONTENT_TYPE = 'text/json';
+/** JSON content is read as UTF-8 only: see decodeContent. */
+export const JSON_CONTENT_ENCODING = 'utf-8';
+
+/** A protocol error in the content, where lesson 03's FrameError covers the framing. */
+export class ContentError extends Error {
+  override name = 'ContentError';
+}
+
+/** The peer sent bytes that break the protocol: in the framing or in the content. */
+export function isProtocolError(error: unknown): error is FrameError | ContentError {
+  return error instanceof FrameError || error instanceof ContentError;
+}
+
+export type JsonObject = Record<string, unknown>;
+
+/** A message's content, decoded as its header says: a JSON object, or plain bytes. */
+export type Content =
+  | { kind: 'json'; value: JsonObject }
+  | { kind: 'binary'; contentType: string; bytes: Buffer };
+
+// Throws on invalid UTF-8 instead of quietly turning it into U+FFFD.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * `text/json` content is decoded as JSON. The tutorial decodes it with whatever
+ * content-encoding the header names; we accept only UTF-8 (spelled `utf-8` or
+ * `utf8`, any case), because that is all the protocol ever sends, and an
+ * encoding we cannot check is a protocol error, not a guess.
+ * Any other content type is binary, passed on as bytes.
+ */
+export function decodeContent({ header, content }: Frame): Content {
+  const contentType = header['content-type'];
+  if (contentType !== JSON_CONTENT_TYPE) return { kind: 'binary', contentType, bytes: content };
+  const encoding = header['content-encoding'];
+  if (!/^utf-?8$/i.test(encoding)) {
+    throw new ContentError(`content-encoding ${JSON.stringify(encoding)} is not supported for text/json (only "utf-8" is)`);
+  }
+  let text: string;
+  try {
+    text = strictUtf8.decode(content);
+  } catch {
+    throw new ContentError('content is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ContentError(`content is not valid JSON: ${JSON.stringify(text.slice(0, 40))}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ContentError(`content is JSON but not an object: ${JSON.stringify(text.slice(0, 40))}`);
+  }
+  return { kind: 'json', value: value as JsonObject };
+}
+
+/** A whole `text/json` message, JSON spaced the way Python writes it. */
+export function jsonMessage(value: JsonObject): Buffer {
+  return encodeMessage({ contentType: JSON_CONTENT_TYPE, contentEncoding: JSON_CONTENT_ENCODING, content: encodeJson(value) });
+}
+
+/** A whole binary message of the given content type. */
+export function binaryMessage(contentType: string, bytes: Uint8Array): Buffer {
+  return encodeMessage({ contentType, contentEncoding: 'binary', content: bytes });
+}
+
+/** JSON as one log line, in the same spacing as on the wire. */
+export function jsonText(value: unknown): string {
+  return encodeJson(value).toString('utf8');
+}
+
+export interface MessageOptions {
+  /** The largest content-length accepted; a bigger one is refused before its content is read. */
+  maxContentLength: number;
+  /** Close the connection when the peer has sent nothing for this long. */
+  idleTimeoutSeconds: number;
+}
+
+/**
+ * One connection and the one message exchange on it. The event loop calls in:
+ * each chunk that arrives goes to read(), the end of the peer's stream to
+ * read(null), and every completed write to write(). Only read() and write()
+ * look at the state; close() is the one way out, whatever the reason.
+ */
+export abstract class Message {
+  readonly socket: net.Socket;
+  /** The peer's address, `127.0.0.1:53122`, as the log prints it. */
+  readonly addr: string;
+  /** Lesson 03's decoder: the header-length, header and content states live in it. */
+  protected readonly decoder: MessageDecoder;
+  protected closed = false;
+
+  constructor(socket: net.Socket, addr: string, options: MessageOptions) {
+    this.socket = socket;
+    this.addr = addr;
+    this.decoder = new MessageDecoder({ maxContentLength: options.maxContentLength });
+    // The Python classes wait in select() and call read() or write() for each
+    // event. There is no select() here: Node's event loop calls these listeners.
+    socket.on('data', (chunk: Buffer) => this.read(chunk));
+    // recv() returning b'': the peer has closed its side.
+    socket.on('end', () => this.read(null));
+    // A reset or another socket error ends this connection, and only this one.
+    socket.on('error', (error) => this.close(explainSocketError(error, { address: addr })));
+    socket.on('close', () => this.close());
+    // A peer that connects and then goes quiet would hold its socket and buffers forever.
+    socket.setTimeout(options.idleTimeoutSeconds * 1000, () => {
+      this.close(`idle timeout: ${addr} sent nothing for ${options.idleTimeoutSeconds} s`);
+    });
+  }
+
+  /** Takes the next chunk from the peer, or null when the peer has closed its side. */
+  abstract read(chunk: Buffer | null): void;
+
+  /** Moves the sending side on: queues the message, or notes that it is out. */
+  abstract write(): void;
+
+  /** Tells the user why the connection is being closed early. */
+  protected abstract report(problem: string): void;
+
+  /**
+   * sendall(): Node queues whatever the operating system cannot take yet and
+   * sends it later. The callback runs once every byte is handed over, and brings
+   * us back to write(), the way the tutorial's select() reports "writable".
+   */
+  protected send(bytes: Buffer): void {
+    this.socket.write(bytes, (error) => {
+      if (!error) this.write();
+    });
+  }
+
+  /** True once every queued byte has been handed to the operating system. */
+  protected get allSent(): boolean {
+    return this.socket.writableLength === 0;
+  }
+
+  /** Closes the connection, once: later calls, from any event, do nothing. */
+  close(problem?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (problem !== undefined) this.report(problem);
+    console.log(`Closing connection to ${this.addr}`);
+    this.socket.setTimeout(0);
+    // Python's sock.close(): send what is still queued, then FIN, then let the
+    // socket go. Nothing the peer sends after this is read.
+    this.socket.destroySoon();
+  }
+}

@@ -1,0 +1,133 @@
+// Lesson 04: the server's Message class, one per connection, like the tutorial's
+// libserver.py. It reads one request, builds the response, writes it and closes.
+// Its states, in order: 'header-length', 'header', 'content' (all three read the
+// request), 'response' (writing the answer), 'closed'.
+
+import { escapeBytes, formatBytes } from '../../shared/bytes.ts';
+import {
+  binaryMessage,
+  ContentError,
+  decodeContent,
+  isProtocolError,
+  jsonMessage,
+  jsonText,
+  Message,
+  type Content,
+  type JsonObject,
+} from './message.ts';
+
+/** The search table. A Map, so a query such as "constructor" is just a query, never a property. */
+const SEARCH_ANSWERS = new Map([
+  ['morpheus', 'Follow the white rabbit. 🐰'],
+  ['ring', 'In the caves beneath the Misty Mountains. 💍'],
+  ['🐶', '🐾 Playing ball! 🏐'],
+]);
+
+const BINARY_RESPONSE_TYPE = 'binary/custom-server-binary-type';
+const BINARY_RESPONSE_PREFIX = Buffer.from('First 10 bytes of request: ', 'utf8');
+
+/** How much of a request or response one log line shows: a 1 MiB query stays one readable line. */
+const LOG_LIMIT = 1024;
+
+export type ServerState = 'header-length' | 'header' | 'content' | 'response' | 'closed';
+
+/** A request that passed every check, so building its answer cannot fail. */
+type Request =
+  | { kind: 'search'; json: JsonObject; value: string }
+  | { kind: 'other-action'; json: JsonObject; action: string }
+  | { kind: 'binary'; contentType: string; bytes: Buffer };
+
+/** Checks what a JSON request holds; the tutorial would answer `invalid action "None"` instead. */
+function parseRequest(content: Content): Request {
+  if (content.kind === 'binary') return content;
+  const json = content.value;
+  const { action, value } = json;
+  if (typeof action !== 'string') throw new ContentError(`"action" must be a string, got ${JSON.stringify(action)}`);
+  if (action !== 'search') return { kind: 'other-action', json, action };
+  if (typeof value !== 'string') throw new ContentError(`"value" of a search must be a string, got ${JSON.stringify(value)}`);
+  return { kind: 'search', json, value };
+}
+
+function answerJson(request: Exclude<Request, { kind: 'binary' }>): JsonObject {
+  // exercise(search-answer): Answer a search from SEARCH_ANSWERS, or say there is no match, and answer any other action with the invalid-action error.
+  if (request.kind === 'search') {
+    return { result: SEARCH_ANSWERS.get(request.value) ?? `No match for "${request.value}".` };
+  }
+  return { result: `Error: invalid action "${request.action}".` };
+  // end exercise
+}
+
+function createResponse(request: Request): Buffer {
+  if (request.kind === 'binary') {
+    return binaryMessage(BINARY_RESPONSE_TYPE, Buffer.concat([BINARY_RESPONSE_PREFIX, request.bytes.subarray(0, 10)]));
+  }
+  return jsonMessage(answerJson(request));
+}
+
+/** Cuts a long log text, keeping whole characters. */
+function preview(text: string): string {
+  return text.length <= LOG_LIMIT ? text : `${[...text].slice(0, LOG_LIMIT).join('')}...`;
+}
+
+export class ServerMessage extends Message {
+  private request: Request | undefined;
+  private response: Buffer | undefined;
+
+  get state(): ServerState {
+    if (this.closed) return 'closed';
+    if (this.request !== undefined) return 'response';
+    return this.decoder.state;
+  }
+
+  read(chunk: Buffer | null): void {
+    // Reading stops once the request is whole: one request per connection.
+    if (this.state === 'response' || this.state === 'closed') return;
+    try {
+      if (chunk === null) {
+        // Throws if the peer stopped in the middle of a request.
+        this.decoder.end();
+        this.close(`${this.addr} closed the connection without sending a request`);
+        return;
+      }
+      // exercise(read-request): Push the chunk into the decoder; once it hands back a whole message, check it and keep it in this.request.
+      // The decoder keeps partial bytes between calls and returns a message only
+      // when all its content is in: no request is answered before that.
+      const [message] = this.decoder.push(chunk);
+      if (message === undefined) return;
+      this.request = parseRequest(decodeContent(message));
+      // end exercise
+      this.logRequest(this.request);
+    } catch (error) {
+      // Whatever this client sent, it costs this client its connection, never the server.
+      const reason = isProtocolError(error) ? `protocol error from ${this.addr}: ${error.message}` : String(error);
+      this.close(reason);
+      return;
+    }
+    this.write();
+  }
+
+  write(): void {
+    if (this.state !== 'response') return;
+    if (this.response === undefined) {
+      this.response = createResponse(this.request!);
+      console.log(`Sending ${formatBytes(this.response, LOG_LIMIT)} to ${this.addr}`);
+      this.send(this.response);
+    } else if (this.allSent) {
+      // The response is out: nothing is left to do on this connection.
+      this.close();
+    }
+  }
+
+  private logRequest(request: Request): void {
+    if (request.kind === 'binary') {
+      // The content type came from the client: escaped, it cannot break the log line.
+      console.log(`Received ${preview(escapeBytes(Buffer.from(request.contentType)))} request from ${this.addr}`);
+    } else {
+      console.log(`Received request ${preview(jsonText(request.json))} from ${this.addr}`);
+    }
+  }
+
+  protected report(problem: string): void {
+    console.log(problem.charAt(0).toUpperCase() + problem.slice(1));
+  }
+}

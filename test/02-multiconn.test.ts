@@ -1,0 +1,227 @@
+// Checks for lesson 02, the multi-connection echo pair. The same checks run
+// against a learner's copy with `npm run check -- 02`, so their titles say what
+// a program must do.
+
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type net from 'node:net';
+import { describe, expect, test } from 'vitest';
+import { outputOf, programPath, runProgram, startServer, type ProgramResult, type RunningProgram } from './harness.ts';
+import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
+
+const serverFile = programPath('02', 'multiconn-server.ts');
+const clientFile = programPath('02', 'multiconn-client.ts');
+
+const MESSAGE_1 = "'Message 1 from client.' (22 bytes)";
+const MESSAGE_2 = "'Message 2 from client.' (22 bytes)";
+const ECHO = 'Message 1 from client.Message 2 from client.';
+
+/** Waits until the program has printed `count` lines matching `pattern`. */
+async function waitForLines(program: RunningProgram, pattern: RegExp, count: number): Promise<string[]> {
+  const found: string[] = [];
+  let from = 0;
+  while (found.length < count) {
+    const match = await program.waitForLine(pattern, { from });
+    from = program.stdoutLines.indexOf(match.input!, from) + 1;
+    found.push(match.input!);
+  }
+  return found;
+}
+
+/** Fails with the server's output, not only the socket's complaint, when `promise` rejects. */
+async function orFailWith<T>(promise: Promise<T>, program: RunningProgram): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    throw new Error(`${(error as Error).message}${outputOf(program)}`);
+  }
+}
+
+/** The client's lines about connection `id`, in the order it printed them. */
+function linesAbout(result: ProgramResult, id: number): string[] {
+  return result.stdoutLines.filter((line) => line.match(/\bconnection (\d+)\b/)?.[1] === String(id));
+}
+
+/** Every byte connection `id` received, from its `Received '...' (N bytes) on connection id` lines. */
+function echoedText(result: ProgramResult, id: number): string {
+  return linesAbout(result, id)
+    .map((line) => line.match(/^Received '(.*)' \(\d+ bytes?\) on connection \d+$/)?.[1])
+    .filter((text) => text !== undefined)
+    .join('');
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('lesson 02: multi-connection server and client', () => {
+  test('1, 3 and 100 connections all complete with every byte back in order', async () => {
+    const server = await startServer(serverFile);
+    let served = 0;
+    for (const count of [1, 3, 100]) {
+      const result = await runProgram(clientFile, ['127.0.0.1', String(server.port), String(count)]);
+      const output = outputOf(result, server);
+      expect(result.exitCode, output).toBe(0);
+      expect(result.stderrLines, output).toEqual([]);
+      for (let id = 1; id <= count; id++) {
+        expect(echoedText(result, id), `connection ${id} got back different bytes${output}`).toBe(ECHO);
+      }
+      expect(result.stdoutLines.at(-1), output).toBe(
+        `Totals: ${count} connection${count === 1 ? '' : 's'}, ${44 * count} bytes sent, ${44 * count} bytes received`,
+      );
+      served += count;
+      // Every connection the server accepted, it also closed, with its byte totals.
+      const closing = await waitForLines(server, /^Closing connection to 127\.0\.0\.1:\d+: /, served);
+      expect(closing.slice(served - count), outputOf(server)).toEqual(
+        Array(count).fill(expect.stringMatching(/: 44 bytes in, 44 bytes out$/)),
+      );
+    }
+  });
+
+  test('per connection, the client transcript shows start, both sends, receive and close in that order', async () => {
+    const server = await startServer(serverFile);
+    const result = await runProgram(clientFile, ['127.0.0.1', String(server.port), '2']);
+    const output = outputOf(result, server);
+    expect(result.exitCode, output).toBe(0);
+    // Both connections start before either sends: the client opens them all at once.
+    expect(result.stdoutLines.slice(0, 2), output).toEqual([
+      `Starting connection 1 to 127.0.0.1:${server.port}`,
+      `Starting connection 2 to 127.0.0.1:${server.port}`,
+    ]);
+    for (const id of [1, 2]) {
+      const lines = linesAbout(result, id);
+      // The echo may come back in one read or several; all of them sit between the sends and the close.
+      const received = lines.slice(3, -1);
+      expect(lines, output).toEqual([
+        `Starting connection ${id} to 127.0.0.1:${server.port}`,
+        `Sending ${MESSAGE_1} on connection ${id}`,
+        `Sending ${MESSAGE_2} on connection ${id}`,
+        ...received,
+        `Closing connection ${id}: 44 of 44 bytes back`,
+      ]);
+      expect(received.length, output).toBeGreaterThan(0);
+      expect(received, output).toEqual(Array(received.length).fill(expect.stringMatching(/^Received '/)));
+    }
+    expect(result.stdoutLines.at(-1), output).toBe('Totals: 2 connections, 88 bytes sent, 88 bytes received');
+  });
+
+  test('the server stays up after its clients leave and serves a new client', async () => {
+    const server = await startServer(serverFile);
+    const result = await runProgram(clientFile, ['127.0.0.1', String(server.port), '2']);
+    expect(result.exitCode, outputOf(result, server)).toBe(0);
+    await waitForLines(server, /^Closing connection to /, 2);
+    const reply = await orFailWith(exchange(server.port, Buffer.from('Anyone still there?')), server);
+    expect(reply.toString(), outputOf(server)).toBe('Anyone still there?');
+    expect(server.stdoutLines.filter((line) => line.startsWith('Accepted connection from ')), outputOf(server)).toHaveLength(3);
+  });
+
+  test('a client that resets its connection mid-way does not disturb the others', async () => {
+    const server = await startServer(serverFile);
+    const sockets = await Promise.all([connectRaw(server.port), connectRaw(server.port), connectRaw(server.port)]);
+    // Each connection gets its first half echoed, so all three are mid-way.
+    await Promise.all(
+      sockets.map(async (socket, index) => {
+        const reply = readBytes(socket, 12);
+        socket.write(`first half ${index}`);
+        expect((await orFailWith(reply, server)).toString(), outputOf(server)).toBe(`first half ${index}`);
+      }),
+    );
+    const [first, second, rude] = sockets as [net.Socket, net.Socket, net.Socket];
+    const rudeAddress = `127.0.0.1:${rude.localPort}`;
+    rude.resetAndDestroy();
+    const lost = await server.waitForLine(new RegExp(`^Lost connection to ${escapeRegExp(rudeAddress)}: `));
+    expect(lost.input, outputOf(server)).toMatch(/connection reset by .* \(ECONNRESET\)/);
+
+    const replies = Promise.all(
+      [first, second].map((socket, index) => {
+        const reply = readUntilClose(socket);
+        socket.resume();
+        socket.end(`second half ${index}`);
+        return reply;
+      }),
+    );
+    const [firstReply, secondReply] = await orFailWith(replies, server);
+    expect(firstReply?.toString(), outputOf(server)).toBe('second half 0');
+    expect(secondReply?.toString(), outputOf(server)).toBe('second half 1');
+    expect(server.stdoutLines.filter((line) => line.startsWith('Lost connection')), outputOf(server)).toHaveLength(1);
+    const reply = await orFailWith(exchange(server.port, Buffer.from('still here')), server);
+    expect(reply.toString(), outputOf(server)).toBe('still here');
+  });
+
+  test('the server serves connections concurrently: a second client is echoed while the first stays idle', async () => {
+    const server = await startServer(serverFile);
+    const first = await connectRaw(server.port);
+    await server.waitForLine(new RegExp(`^Accepted connection from 127\\.0\\.0\\.1:${first.localPort}$`));
+    const second = await connectRaw(server.port);
+    // A server that serves one client at a time never reads `second` while `first` is open.
+    const secondReply = readBytes(second, 'second speaks first'.length, 5_000);
+    second.write('second speaks first');
+    expect((await orFailWith(secondReply, server)).toString(), outputOf(server)).toBe('second speaks first');
+    const firstReply = readBytes(first, 'then the first'.length);
+    first.write('then the first');
+    expect((await orFailWith(firstReply, server)).toString(), outputOf(server)).toBe('then the first');
+  });
+
+  test('8 MiB echoed to a client that reads slowly comes back intact, and the server pauses and resumes reading it', async ({
+    annotate,
+  }) => {
+    const server = await startServer(serverFile);
+    const payload = randomBytes(8 * 1024 * 1024);
+    const socket = await connectRaw(server.port);
+    const address = escapeRegExp(`127.0.0.1:${socket.localPort}`);
+    // Read nothing yet: the echo piles up until the server's write() says its queue is full.
+    socket.pause();
+    socket.end(payload);
+    await server.waitForLine(new RegExp(`^Paused reading from ${address}: send buffer full \\(\\d+ bytes queued\\)$`), {
+      timeoutMs: 5_000,
+    });
+
+    // Now read, slowly: one chunk, then a pause before the next.
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      socket.pause();
+      setTimeout(() => socket.resume(), 1);
+    });
+    const ended = orFailWith(readUntilClose(socket), server);
+    socket.resume();
+    await ended;
+    await server.waitForLine(new RegExp(`^Resumed reading from ${address}: send buffer drained$`));
+    const reply = Buffer.concat(chunks);
+    expect(reply.length, outputOf(server)).toBe(payload.length);
+    expect(reply.equals(payload), 'the echoed bytes differ from the bytes sent' + outputOf(server)).toBe(true);
+
+    // How much memory the server needed for it, for the record (Linux only).
+    const status = await readFile(`/proc/${server.pid}/status`, 'utf8').catch(() => '');
+    const peak = status.match(/^VmHWM:\s+(\d+) kB/m)?.[1];
+    if (peak !== undefined) await annotate(`server peak memory (VmHWM): ${(Number(peak) / 1024).toFixed(1)} MiB`);
+  });
+
+  test.each([
+    ['server', [], serverFile],
+    ['server', ['127.0.0.1'], serverFile],
+    ['client', ['127.0.0.1', '65432'], clientFile],
+    ['client', ['127.0.0.1', '65432', '0'], clientFile],
+  ])('bad arguments to the %s print the usage line and exit 1 (%j)', async (role, args, file) => {
+    const result = await runProgram(file, args);
+    const output = outputOf(result);
+    expect(result.exitCode, output).toBe(1);
+    expect(result.stderrLines[0], output).toBe(
+      role === 'server'
+        ? 'Usage: multiconn-server.ts <host> <port>'
+        : 'Usage: multiconn-client.ts <host> <port> <num_connections>',
+    );
+    expect(result.stdoutLines, output).toEqual([]);
+  });
+
+  test('Ctrl-C (SIGINT) stops the server cleanly with exit 0, closing its open connections', async () => {
+    const server = await startServer(serverFile);
+    const socket = await connectRaw(server.port);
+    socket.on('error', () => {});
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await server.waitForLine(/^Accepted connection from /);
+    server.signal('SIGINT');
+    const done = await server.waitForExit();
+    expect(done.exitCode, outputOf(done)).toBe(0);
+    expect(done.stdoutLines.at(-1), outputOf(done)).toBe('Interrupted: closing the server and 1 open connection');
+    await closed;
+  });
+});

@@ -1,29 +1,34 @@
-// Lesson 03: the framing codec, the lower half of the tutorial's protocol.
-// A message on the wire is
-//   2 bytes    the length of the JSON header, unsigned, big-endian
-//   N bytes    the JSON header, UTF-8: byteorder, content-length, content-type, content-encoding
+// Lesson 03: the framing codec, the lower half of the tutorial's protocol
+// (the _create_message, process_protoheader and process_jsonheader parts of
+// libclient.py and libserver.py). encodeMessage() builds one message;
+// MessageDecoder takes bytes in chunks of any size and hands back whole messages.
+// Lesson 04 imports this file. A message on the wire is:
+//   2 bytes    the length of the JSON header, an unsigned 16-bit number, big-endian
+//   N bytes    the JSON header, UTF-8: byteorder, content-type, content-encoding, content-length
 //   M bytes    the content, exactly content-length bytes
-// encodeMessage() builds one; MessageDecoder takes bytes in chunks of any size
-// and hands back whole messages. Lesson 04 imports this file.
 
 import os from 'node:os';
 
-/** The 2-byte prefix: an unsigned 16-bit integer in network (big-endian) order. */
+/** The prefix is 2 bytes: an unsigned 16-bit integer in network (big-endian) order. */
 export const HEADER_LENGTH_BYTES = 2;
-/** The largest header a 16-bit length can announce. */
+/** The largest header those 2 bytes can announce: 2^16 - 1. */
 export const MAX_HEADER_LENGTH = 0xffff;
-/** The default cap on content-length: a peer cannot make us buffer more than this. */
+/** The default cap on content-length, so a peer cannot make us buffer more than 1 MiB. */
 export const DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024;
 
 /** The header fields every message must carry, in the order the tutorial writes them. */
 export const REQUIRED_HEADER_FIELDS = ['byteorder', 'content-type', 'content-encoding', 'content-length'] as const;
 
 export interface MessageHeader {
-  /** The sender's native byte order; informational, since the header is JSON text. */
+  /** The sender's native byte order. Informational only: the header is text, and the prefix is always big-endian. */
   byteorder: 'little' | 'big';
+  /** What the content is, e.g. `text/json`, `text/plain`, `image/png`. */
   'content-type': string;
+  /** How to turn the content into text, e.g. `utf-8`, or `binary` for bytes that are not text. */
   'content-encoding': string;
+  /** How many bytes of content follow the header. */
   'content-length': number;
+  /** A sender may add fields of its own; they are kept as they came. */
   [field: string]: unknown;
 }
 
@@ -32,14 +37,20 @@ export interface Message {
   content: Buffer;
 }
 
-/** This machine's byte order, as the header spells it (Python's `sys.byteorder`). */
+/** A message as the decoder found it on the wire: also the header's own bytes. */
+export interface DecodedMessage extends Message {
+  /** The JSON header exactly as it arrived (its length is what the 2-byte prefix said). */
+  headerBytes: Buffer;
+}
+
+/** This machine's byte order, spelled as the header spells it (Python's `sys.byteorder`). */
 export const NATIVE_BYTEORDER: MessageHeader['byteorder'] = os.endianness() === 'LE' ? 'little' : 'big';
 
 /**
  * JSON written the way Python's `json.dumps(obj, ensure_ascii=False)` writes it:
  * `{"key": "value", "n": 1}`, with a space after each colon and comma, and
  * non-ASCII characters kept as themselves. Any JSON parser reads either spacing;
- * matching Python's lets you compare our bytes with the tutorial's, one for one.
+ * matching Python's makes our messages byte-for-byte the tutorial's messages.
  */
 export function encodeJson(value: unknown): Buffer {
   return Buffer.from(pythonStyleJson(value), 'utf8');
@@ -58,6 +69,7 @@ export interface EncodeOptions {
   contentType: string;
   contentEncoding: string;
   content: Uint8Array;
+  /** Defaults to this machine's order, as the tutorial's programs send it. */
   byteorder?: MessageHeader['byteorder'];
 }
 
@@ -70,11 +82,14 @@ export function encodeMessage(options: EncodeOptions): Buffer {
     'content-length': options.content.length,
   });
   if (header.length > MAX_HEADER_LENGTH) throw new RangeError(`header of ${header.length} bytes does not fit in 2 bytes`);
+  // Python: struct.pack(">H", len(jsonheader_bytes)). ">" is big-endian, "H" an
+  // unsigned 16-bit number. writeUInt16BE writes the same two bytes on any machine.
   const prefix = Buffer.alloc(HEADER_LENGTH_BYTES);
-  prefix.writeUInt16BE(header.length); // network byte order, whatever this machine's order is
+  prefix.writeUInt16BE(header.length);
   return Buffer.concat([prefix, header, options.content]);
 }
 
+/** What went wrong, as a name a program can test for. */
 export type FrameErrorReason =
   | 'header-too-long'
   | 'header-not-utf8'
@@ -105,8 +120,9 @@ export interface DecoderOptions {
 /** What the decoder waits for next. */
 export type DecoderState = 'header-length' | 'header' | 'content';
 
-// A TextDecoder that throws on invalid UTF-8 instead of inventing U+FFFD.
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// A TextDecoder that throws on invalid UTF-8 instead of inventing U+FFFD, and
+// keeps a leading byte-order mark (then JSON.parse rejects it, as Python does).
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Checks a parsed JSON header; throws FrameError naming the first problem. */
 export function validateHeader(parsed: unknown, maxContentLength = DEFAULT_MAX_CONTENT_LENGTH): MessageHeader {
@@ -115,7 +131,7 @@ export function validateHeader(parsed: unknown, maxContentLength = DEFAULT_MAX_C
   }
   const header = parsed as Record<string, unknown>;
   for (const field of REQUIRED_HEADER_FIELDS) {
-    if (!(field in header)) throw new FrameError('missing-field', `header is missing "${field}"`);
+    if (!Object.hasOwn(header, field)) throw new FrameError('missing-field', `header is missing "${field}"`);
   }
   if (header.byteorder !== 'little' && header.byteorder !== 'big') {
     throw new FrameError('bad-field', `"byteorder" must be "little" or "big", got ${JSON.stringify(header.byteorder)}`);
@@ -136,18 +152,36 @@ export function validateHeader(parsed: unknown, maxContentLength = DEFAULT_MAX_C
 }
 
 /**
- * Turns a byte stream back into messages. Feed it each chunk as it arrives with
- * push(); it returns the messages that chunk completed (none, one or several) and
- * keeps the rest in `recvBuffer` until more bytes come. Errors are FrameErrors.
+ * Turns a byte stream back into messages. TCP hands us chunks: one chunk may
+ * hold half a message, or the end of one and the start of the next, so the
+ * decoder keeps what it cannot use yet and goes through three states:
+ *
+ *   'header-length'  waiting for the 2-byte prefix
+ *   'header'         knows the header's length, waiting for that many bytes
+ *   'content'        has the header, waiting for content-length bytes
+ *
+ * and back to 'header-length' for the next message. Between chunks it keeps
+ * only the bytes not yet used (`bufferedBytes`), the header length, and the
+ * header. Invalid bytes throw a FrameError; after one, the stream is out of
+ * step for good, so every later call throws that same error.
  */
 export class MessageDecoder {
   readonly maxHeaderLength: number;
   readonly maxContentLength: number;
-  /** Bytes received but not yet part of a whole message. */
-  private recvBuffer: Buffer = Buffer.alloc(0);
+  /**
+   * Bytes received but not yet used, chunk by chunk (Python's `_recv_buffer`).
+   * They are joined only when a step has all the bytes it needs: joining on
+   * every chunk would copy a large message again and again as it trickles in.
+   */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** What the prefix said, once it has arrived (Python's `_jsonheader_len`). */
   private headerLength: number | undefined;
-  /** The header of the message being read, once it has arrived whole. */
+  /** The header of the message being read, once it has arrived whole (Python's `jsonheader`). */
   header: MessageHeader | undefined;
+  private headerBytes: Buffer | undefined;
+  /** The first protocol error; once set, the decoder refuses everything. */
+  private failure: FrameError | undefined;
 
   constructor(options: DecoderOptions = {}) {
     this.maxHeaderLength = Math.min(options.maxHeaderLength ?? MAX_HEADER_LENGTH, MAX_HEADER_LENGTH);
@@ -161,52 +195,86 @@ export class MessageDecoder {
 
   /** How many received bytes are waiting for the rest of their message. */
   get bufferedBytes(): number {
-    return this.recvBuffer.length;
+    return this.buffered;
   }
 
-  push(chunk: Uint8Array): Message[] {
-    this.recvBuffer = this.recvBuffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.recvBuffer, chunk]);
-    const messages: Message[] = [];
-    // Each step consumes bytes only when all it needs is there; otherwise we
-    // stop and wait for the next chunk. One chunk may finish several messages.
-    for (;;) {
-      if (this.headerLength === undefined && !this.readHeaderLength()) break;
-      if (this.header === undefined && !this.readHeader()) break;
-      const message = this.readContent();
-      if (message === undefined) break;
-      messages.push(message);
-    }
-    return messages;
+  /**
+   * Adds a chunk and returns the messages it completed: none, one or several.
+   * If the chunk also holds invalid bytes, push() throws, and the messages that
+   * came before them in the same chunk are lost with it; decode() hands those out first.
+   */
+  push(chunk: Uint8Array): DecodedMessage[] {
+    return [...this.decode(chunk)];
+  }
+
+  /**
+   * Adds a chunk and yields each message it completes, in order. A FrameError is
+   * thrown where the invalid bytes are, after the whole messages before them,
+   * so what comes out never depends on how the stream was cut into chunks:
+   *   for (const message of decoder.decode(chunk)) show(message);
+   */
+  decode(chunk: Uint8Array): IterableIterator<DecodedMessage> {
+    if (this.failure) throw this.failure;
+    // Python: self._recv_buffer += data. Done here, not in the generator below,
+    // so the chunk is kept even if the caller never looks at the messages.
+    // Copied, because the caller may reuse its buffer once we return.
+    this.chunks.push(Buffer.from(chunk));
+    this.buffered += chunk.length;
+    return this.completeMessages();
   }
 
   /** Call when the stream ends: bytes left over mean the peer stopped mid-message. */
   end(): void {
-    if (this.recvBuffer.length > 0 || this.headerLength !== undefined) {
+    if (this.failure) throw this.failure;
+    if (this.buffered > 0 || this.headerLength !== undefined) {
       throw new FrameError(
         'truncated',
-        `stream ended in the middle of a message (waiting for the ${this.state}, ${this.recvBuffer.length} bytes buffered)`,
+        `stream ended in the middle of a message (waiting for the ${this.state}, ${this.buffered} bytes buffered)`,
       );
     }
   }
 
+  // Each step uses bytes only once all it needs has arrived; otherwise the loop
+  // stops and the bytes wait in `chunks` for the next chunk.
+  private *completeMessages(): Generator<DecodedMessage, void, undefined> {
+    try {
+      for (;;) {
+        if (this.headerLength === undefined && !this.readHeaderLength()) return;
+        if (this.header === undefined && !this.readHeader()) return;
+        const message = this.readContent();
+        if (message === undefined) return;
+        yield message;
+      }
+    } catch (error) {
+      if (error instanceof FrameError) this.failure = error;
+      throw error;
+    }
+  }
+
+  /** Removes the first `length` buffered bytes and returns them. */
   private take(length: number): Buffer {
-    const bytes = this.recvBuffer.subarray(0, length);
-    this.recvBuffer = this.recvBuffer.subarray(length);
-    return bytes;
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = all.length > length ? [all.subarray(length)] : [];
+    this.buffered -= length;
+    return all.subarray(0, length);
   }
 
   private readHeaderLength(): boolean {
-    if (this.recvBuffer.length < HEADER_LENGTH_BYTES) return false;
+    if (this.buffered < HEADER_LENGTH_BYTES) return false;
+    // exercise(read-header-length): Take the 2-byte prefix, read it as an unsigned big-endian number, reject it if it is above maxHeaderLength, and keep it in headerLength.
+    // Python: struct.unpack(">H", ...)[0]. The prefix is checked at once: a peer
+    // announcing a header we will not accept is stopped before it sends it.
     const length = this.take(HEADER_LENGTH_BYTES).readUInt16BE(0);
     if (length > this.maxHeaderLength) {
       throw new FrameError('header-too-long', `header length ${length} is above the limit of ${this.maxHeaderLength}`);
     }
     this.headerLength = length;
+    // end exercise
     return true;
   }
 
   private readHeader(): boolean {
-    if (this.headerLength === undefined || this.recvBuffer.length < this.headerLength) return false;
+    if (this.headerLength === undefined || this.buffered < this.headerLength) return false;
     const bytes = this.take(this.headerLength);
     let text: string;
     try {
@@ -220,18 +288,22 @@ export class MessageDecoder {
     } catch {
       throw new FrameError('header-not-json', `header is not valid JSON: ${JSON.stringify(text.slice(0, 40))}`);
     }
-    // content-length is checked here, before a single byte of content is kept.
+    // content-length is checked here, as soon as the header is whole and before
+    // a single byte of content is kept: an oversized message is refused unread.
     this.header = validateHeader(parsed, this.maxContentLength);
+    this.headerBytes = Buffer.from(bytes);
     return true;
   }
 
-  private readContent(): Message | undefined {
+  private readContent(): DecodedMessage | undefined {
     const header = this.header!;
-    if (this.recvBuffer.length < header['content-length']) return undefined;
+    if (this.buffered < header['content-length']) return undefined;
     // Copy the content out, so it does not pin the (possibly larger) receive buffer.
     const content = Buffer.from(this.take(header['content-length']));
+    const headerBytes = this.headerBytes!;
     this.headerLength = undefined;
+    this.headerBytes = undefined;
     this.header = undefined;
-    return { header, content };
+    return { header, headerBytes, content };
   }
 }

@@ -1,0 +1,107 @@
+// Lesson 03: the framed receiver. A server that cuts each connection's byte
+// stream back into messages with MessageDecoder and prints every message; with
+// --raw it also prints each read as it came, so reads and messages can be compared.
+// It is the reading half of the tutorial's libserver.py (lesson 04 adds replies).
+// Run: npx tsx lessons/03-framing/framed-receiver.ts <host> <port> [--raw]
+
+import net from 'node:net';
+import { once } from 'node:events';
+import { parseArgsOrExit } from '../../shared/args.ts';
+import { formatAddress, peerAddress, serverAddress } from '../../shared/address.ts';
+import { formatBytes, plural } from '../../shared/bytes.ts';
+import { explainSocketError, exitWithSocketError } from '../../shared/socket-errors.ts';
+import { encodeJson, FrameError, MessageDecoder, type DecodedMessage, type MessageHeader } from './frame.ts';
+
+const { host, port, raw } = parseArgsOrExit({
+  program: 'framed-receiver.ts',
+  positionals: [
+    { name: 'host', kind: 'host' },
+    { name: 'port', kind: 'port' },
+  ],
+  options: { raw: { kind: 'flag' } },
+});
+
+// A header or a text can be up to 64 KiB and 1 MiB: show the start of it, so
+// every event stays on one readable line.
+const PREVIEW_CHARS = 200;
+
+const server = net.createServer();
+server.listen(port, host);
+try {
+  await once(server, 'listening');
+} catch (error) {
+  exitWithSocketError(error, { address: formatAddress(host, port) });
+}
+
+// Ctrl-C: stop listening, close every open connection, and exit cleanly.
+const connections = new Set<net.Socket>();
+process.once('SIGINT', () => {
+  console.log('Interrupted: closing the server');
+  for (const socket of connections) socket.destroy();
+  server.close();
+  process.exit(0);
+});
+console.log(`Listening on ${serverAddress(server)}`);
+
+// Connections are served side by side, as in lesson 02. Each has its own
+// decoder: the state of one client's stream says nothing about another's.
+server.on('connection', (socket) => void receive(socket));
+
+async function receive(socket: net.Socket): Promise<void> {
+  const peer = peerAddress(socket);
+  connections.add(socket);
+  console.log(`Accepted connection from ${peer}`);
+  const decoder = new MessageDecoder();
+  let received = 0;
+  try {
+    // One chunk is one read: whatever had arrived when Node asked the
+    // operating system. How the sender split its writes is lost on the way.
+    for await (const chunk of socket as AsyncIterable<Buffer>) {
+      if (raw) console.log(`Read ${formatBytes(chunk)}`);
+      // exercise(decode-chunks): Feed the chunk to the decoder and print each whole message it completes, numbered from 1.
+      for (const message of decoder.decode(chunk)) {
+        received += 1;
+        printMessage(received, message);
+      }
+      // end exercise
+    }
+    // The sender closed its side: anything still buffered is half a message.
+    decoder.end();
+    console.log(`Connection from ${peer} closed after ${plural(received, 'message')}`);
+  } catch (error) {
+    // A peer that breaks the protocol loses its own connection, nothing more.
+    if (error instanceof FrameError) console.log(`Closing connection to ${peer}: ${error.message} (${error.reason})`);
+    else console.log(`Lost connection to ${peer}: ${explainSocketError(error, { address: peer })}`);
+  } finally {
+    socket.destroy();
+    connections.delete(socket);
+  }
+}
+
+function printMessage(number: number, { header, headerBytes, content }: DecodedMessage): void {
+  // The header is UTF-8 JSON text; the decoder has checked it already.
+  const headerText = preview(headerBytes.toString('utf8'));
+  console.log(`Message ${number} header: ${headerText} (${plural(headerBytes.length, 'byte')})`);
+  const kind = `${header['content-type']}, ${header['content-encoding']}`;
+  console.log(`Message ${number} content (${kind}): ${showContent(header, content)}`);
+}
+
+/** JSON as one line of JSON, text as a quoted string, anything else as escaped bytes. */
+function showContent(header: MessageHeader, content: Buffer): string {
+  const size = `(${plural(content.length, 'byte')})`;
+  if (header['content-type'].startsWith('text/') && header['content-encoding'] !== 'binary') {
+    try {
+      // The header names the encoding; a fatal decoder refuses bytes that do not fit it.
+      const text = new TextDecoder(header['content-encoding'], { fatal: true }).decode(content);
+      if (header['content-type'] === 'text/json') return `${preview(encodeJson(JSON.parse(text)).toString())} ${size}`;
+      return `${preview(JSON.stringify(text))} ${size}`;
+    } catch {
+      // Not text in that encoding (or not JSON) after all: show the bytes themselves.
+    }
+  }
+  return formatBytes(content);
+}
+
+function preview(text: string): string {
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}...` : text;
+}

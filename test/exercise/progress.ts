@@ -1,0 +1,60 @@
+// The learner's progress, kept in .workbook-progress.json at the workbook's root
+// (git-ignored): which lessons pass, and how many hints each lesson has shown.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../harness.ts';
+
+export interface LessonProgress {
+  state?: 'passed' | 'failing';
+  passed?: number;
+  total?: number;
+  /** The copy last checked. */
+  dir?: string;
+  checkedAt?: string;
+  /** How far the learner has walked through the hints: 0 none, hints.length + 1 the solution. */
+  hintsShown?: number;
+}
+
+export interface Progress {
+  lessons: Record<string, LessonProgress>;
+}
+
+/** WORKBOOK_PROGRESS_FILE moves it, so the tools' own tests leave a learner's file alone. */
+export function progressFile(): string {
+  return process.env.WORKBOOK_PROGRESS_FILE ?? path.join(ROOT, '.workbook-progress.json');
+}
+
+export function readProgress(): Progress {
+  const file = progressFile();
+  if (!existsSync(file)) return { lessons: {} };
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as Partial<Progress>;
+    return { lessons: data.lessons ?? {} };
+  } catch {
+    // A damaged file is not worth stopping for: start over.
+    return { lessons: {} };
+  }
+}
+
+export function updateLesson(id: string, change: LessonProgress): LessonProgress {
+  const progress = readProgress();
+  const updated = { ...progress.lessons[id], ...change };
+  progress.lessons[id] = updated;
+  writeFileSync(progressFile(), `${JSON.stringify(progress, null, 2)}\n`);
+  return updated;
+}
+
+export type HintStep = { kind: 'hint'; index: number; total: number } | { kind: 'solution' } | { kind: 'none' };
+
+/**
+ * Which hint a failing run shows. A failing run shows the hint the learner has
+ * reached (the first one the first time); `--hint` moves one step on, and the
+ * step after the last hint is the reference solution.
+ */
+export function nextHintStep(hintsShown: number, total: number, advance: boolean): { step: HintStep; hintsShown: number } {
+  if (total === 0) return { step: { kind: 'none' }, hintsShown };
+  const reached = advance ? hintsShown + 1 : Math.max(hintsShown, 1);
+  if (reached > total) return { step: { kind: 'solution' }, hintsShown: total + 1 };
+  return { step: { kind: 'hint', index: reached, total }, hintsShown: reached };
+}

@@ -1,0 +1,406 @@
+// Checks for lesson 04, the application server and client. The same checks run
+// against a learner's copy with `npm run check -- 04`, so their titles say what
+// a program must do. Expected bytes are built here by hand, not with the codec,
+// so a codec bug cannot hide behind itself.
+
+import net from 'node:net';
+import os from 'node:os';
+import { once } from 'node:events';
+import { describe, expect, test } from 'vitest';
+import { escapeBytes } from '../shared/bytes.ts';
+import { encodeJson, encodeMessage } from '../lessons/03-framing/frame.ts';
+import { outputOf, programPath, runProgram, startServer, type RunningServer } from './harness.ts';
+import { connectRaw, exchange, readUntilClose } from './net-helpers.ts';
+
+const serverFile = programPath('04', 'app-server.ts');
+const clientFile = programPath('04', 'app-client.ts');
+
+const BYTEORDER = os.endianness() === 'LE' ? 'little' : 'big';
+const ANSWERS: Record<string, string> = {
+  morpheus: 'Follow the white rabbit. 🐰',
+  ring: 'In the caves beneath the Misty Mountains. 💍',
+  '🐶': '🐾 Playing ball! 🏐',
+};
+
+/** The 2-byte big-endian length, then the header and content bytes. */
+function prefixed(header: string | Buffer, content: Buffer = Buffer.alloc(0)): Buffer {
+  const headerBytes = Buffer.isBuffer(header) ? header : Buffer.from(header, 'utf8');
+  const prefix = Buffer.alloc(2);
+  prefix.writeUInt16BE(headerBytes.length);
+  return Buffer.concat([prefix, headerBytes, content]);
+}
+
+/** The header the tutorial's programs write, spaced the way Python's json.dumps spaces it. */
+function headerText(type: string, encoding: string, length: number, byteorder = BYTEORDER): string {
+  return `{"byteorder": "${byteorder}", "content-type": "${type}", "content-encoding": "${encoding}", "content-length": ${length}}`;
+}
+
+function frame(type: string, encoding: string, content: Buffer): Buffer {
+  return prefixed(headerText(type, encoding, content.length), content);
+}
+
+const jsonFrame = (json: string) => frame('text/json', 'utf-8', Buffer.from(json, 'utf8'));
+const searchRequest = (value: string) => jsonFrame(`{"action": "search", "value": ${JSON.stringify(value)}}`);
+const jsonResponse = (result: string) => jsonFrame(`{"result": ${JSON.stringify(result)}}`);
+const binaryRequest = (bytes: Buffer) => frame('binary/custom-client-binary-type', 'binary', bytes);
+const binaryResponse = (request: Buffer) =>
+  frame('binary/custom-server-binary-type', 'binary', Buffer.concat([Buffer.from('First 10 bytes of request: '), request.subarray(0, 10)]));
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The transcript line for bytes: `'\x00g{...}' (146 bytes)`. */
+function shown(bytes: Buffer): string {
+  return `'${escapeBytes(bytes)}' (${bytes.length} bytes)`;
+}
+
+/** The server's lines about one client, once it has closed that connection. */
+async function linesAbout(server: RunningServer, addr: string): Promise<string[]> {
+  await server.waitForLine(new RegExp(`^Closing connection to ${escapeRegExp(addr)}$`));
+  const mentions = new RegExp(`${escapeRegExp(addr)}(?!\\d)`);
+  return server.stdoutLines.filter((line) => mentions.test(line));
+}
+
+function localAddr(socket: net.Socket): string {
+  return `127.0.0.1:${socket.localPort}`;
+}
+
+/** Sends a request the way the tutorial's client does (no half-close) and reads until the server closes. */
+async function ask(port: number, request: Buffer): Promise<Buffer> {
+  const socket = await connectRaw(port);
+  const reply = readUntilClose(socket);
+  socket.write(request);
+  return reply;
+}
+
+describe('lesson 04: application server and client', () => {
+  test('app-client gets each search answer and the no-match answer, and both sides log the bytes', async () => {
+    const server = await startServer(serverFile);
+    const queries = [...Object.keys(ANSWERS), 'nobody'];
+    const results = await Promise.all(
+      queries.map((query) => runProgram(clientFile, ['127.0.0.1', String(server.port), 'search', query])),
+    );
+    for (const [index, query] of queries.entries()) {
+      const result = results[index]!;
+      const output = outputOf(result, server);
+      const answer = ANSWERS[query] ?? `No match for "${query}".`;
+      const response = jsonResponse(answer);
+      const contentLength = response.length - 2 - response.readUInt16BE(0);
+      const to = `127.0.0.1:${server.port}`;
+      expect(result.exitCode, output).toBe(0);
+      expect(result.stdoutLines, output).toEqual([
+        `Starting connection to ${to}`,
+        `Sending ${shown(searchRequest(query))} to ${to}`,
+        `Received response header ${headerText('text/json', 'utf-8', contentLength)} from ${to}`,
+        `Got result: ${answer}`,
+        `Closing connection to ${to}`,
+      ]);
+      const request = `{"action": "search", "value": ${JSON.stringify(query)}}`;
+      const [, addr] = await server.waitForLine(new RegExp(`^Received request ${escapeRegExp(request)} from (\\S+)$`));
+      expect(await linesAbout(server, addr!), output).toEqual([
+        `Accepted connection from ${addr}`,
+        `Received request ${request} from ${addr}`,
+        `Sending ${shown(response)} to ${addr}`,
+        `Closing connection to ${addr}`,
+      ]);
+    }
+  });
+
+  test('app-client sends any other action as binary and prints the first 10 bytes the server returns', async () => {
+    const server = await startServer(serverFile);
+    const result = await runProgram(clientFile, ['127.0.0.1', String(server.port), 'binary', '😃']);
+    const output = outputOf(result, server);
+    const request = Buffer.from('binary😃', 'utf8');
+    const to = `127.0.0.1:${server.port}`;
+    expect(result.exitCode, output).toBe(0);
+    expect(result.stdoutLines, output).toEqual([
+      `Starting connection to ${to}`,
+      `Sending ${shown(binaryRequest(request))} to ${to}`,
+      `Received response header ${headerText('binary/custom-server-binary-type', 'binary', 37)} from ${to}`,
+      "Got response: 'First 10 bytes of request: binary\\xf0\\x9f\\x98\\x83' (37 bytes)",
+      `Closing connection to ${to}`,
+    ]);
+    const [, addr] = await server.waitForLine(/^Received binary\/custom-client-binary-type request from (\S+)$/);
+    expect(await linesAbout(server, addr!), output).toEqual([
+      `Accepted connection from ${addr}`,
+      `Received binary/custom-client-binary-type request from ${addr}`,
+      `Sending ${shown(binaryResponse(request))} to ${addr}`,
+      `Closing connection to ${addr}`,
+    ]);
+  });
+
+  test('the server answers each request with exactly the protocol bytes, an unknown JSON action included', async () => {
+    const server = await startServer(serverFile);
+    const longBinary = Buffer.from('twenty bytes of data', 'utf8');
+    const cases: Array<[string, Buffer, Buffer]> = [
+      ...Object.entries(ANSWERS).map(([query, answer]): [string, Buffer, Buffer] => [query, searchRequest(query), jsonResponse(answer)]),
+      ['no match', searchRequest('nobody'), jsonResponse('No match for "nobody".')],
+      ['unknown JSON action', jsonFrame('{"action": "delete", "value": "x"}'), jsonResponse('Error: invalid action "delete".')],
+      ['binary', binaryRequest(Buffer.from('binary😃')), binaryResponse(Buffer.from('binary😃'))],
+      ['binary longer than 10 bytes', binaryRequest(longBinary), binaryResponse(longBinary)],
+      // A Python client on a big-endian machine: other byte order, other field order, an extra field.
+      [
+        'big-endian sender',
+        prefixed(
+          '{"content-length": 41, "content-encoding": "utf-8", "content-type": "text/json", "byteorder": "big", "x-note": 1}',
+          Buffer.from('{"action": "search", "value": "morpheus"}'),
+        ),
+        jsonResponse(ANSWERS.morpheus!),
+      ],
+    ];
+    const replies = await Promise.all(cases.map(([, request]) => ask(server.port, request)));
+    cases.forEach(([name, , expected], index) => {
+      const reply = replies[index]!;
+      expect(escapeBytes(reply), `${name}: the response bytes differ${outputOf(server)}`).toBe(escapeBytes(expected));
+    });
+    // A client that closes its sending side after the request still gets the answer.
+    const halfClosed = await exchange(server.port, searchRequest('ring'));
+    expect(escapeBytes(halfClosed), `half-closed client${outputOf(server)}`).toBe(escapeBytes(jsonResponse(ANSWERS.ring!)));
+    await server.waitForLine(/^Received request \{"action": "delete", "value": "x"\} from \S+$/);
+  });
+
+  test('a request written one byte at a time is answered once, and only after its last byte', async () => {
+    const server = await startServer(serverFile);
+    const slow = await connectRaw(server.port);
+    slow.setNoDelay(true);
+    let early = 0;
+    slow.on('data', (chunk: Buffer) => (early += chunk.length));
+    const reply = readUntilClose(slow);
+    const request = searchRequest('🐶');
+    for (const byte of request.subarray(0, -1)) {
+      slow.write(Buffer.of(byte));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Another client's full round trip: by then the server has seen the slow bytes.
+    const other = await ask(server.port, searchRequest('morpheus'));
+    expect(escapeBytes(other), outputOf(server)).toBe(escapeBytes(jsonResponse(ANSWERS.morpheus!)));
+    expect(early, `the server answered before the last byte arrived${outputOf(server)}`).toBe(0);
+    slow.write(request.subarray(-1));
+    expect(escapeBytes(await reply), outputOf(server)).toBe(escapeBytes(jsonResponse(ANSWERS['🐶']!)));
+    const lines = await linesAbout(server, localAddr(slow));
+    expect(lines.filter((line) => line.startsWith('Received request')), outputOf(server)).toHaveLength(1);
+  });
+
+  test('each malformed request closes only its own connection with one logged reason, while other clients are served', async () => {
+    const server = await startServer(serverFile, { extraArgs: ['--max-content-length', '1024'] });
+    const port = server.port;
+    const search = Buffer.from('{"action": "search", "value": "morpheus"}');
+    const rows: Array<{ name: string; bytes: Buffer; then?: 'end' | 'reset'; reason: string }> = [
+      {
+        name: 'a content-length above --max-content-length, refused before any content',
+        bytes: prefixed(headerText('text/json', 'utf-8', 2048)),
+        reason: 'Protocol error from ADDR: "content-length" is 2048 bytes, above the limit of 1024',
+      },
+      { name: 'a header that is not JSON', bytes: prefixed('{"byteorder": little}'), reason: 'Protocol error from ADDR: header is not valid JSON' },
+      {
+        name: 'a header that is not UTF-8',
+        bytes: prefixed(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])),
+        reason: 'Protocol error from ADDR: header is not valid UTF-8',
+      },
+      { name: 'a header that is not an object', bytes: prefixed('[1, 2]'), reason: 'Protocol error from ADDR: header is JSON but not an object' },
+      {
+        name: 'a header missing content-encoding',
+        bytes: prefixed(`{"byteorder": "little", "content-type": "text/json", "content-length": ${search.length}}`, search),
+        reason: 'Protocol error from ADDR: header is missing "content-encoding"',
+      },
+      {
+        name: 'a content-length that is not a number',
+        bytes: prefixed('{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "41"}', search),
+        reason: 'Protocol error from ADDR: "content-length" must be a whole number of bytes',
+      },
+      {
+        name: 'a header cut short by the client closing its side',
+        bytes: prefixed(headerText('text/json', 'utf-8', 41)).subarray(0, 20),
+        then: 'end',
+        reason: 'Protocol error from ADDR: stream ended in the middle of a message',
+      },
+      {
+        name: 'content cut short by the client closing its side',
+        bytes: searchRequest('morpheus').subarray(0, -5),
+        then: 'end',
+        reason: 'Protocol error from ADDR: stream ended in the middle of a message',
+      },
+      {
+        name: 'JSON content that is not UTF-8',
+        bytes: frame('text/json', 'utf-8', Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d])),
+        reason: 'Protocol error from ADDR: content is not valid UTF-8',
+      },
+      { name: 'JSON content that is not JSON', bytes: jsonFrame('{"action": search}'), reason: 'Protocol error from ADDR: content is not valid JSON' },
+      { name: 'JSON content that is not an object', bytes: jsonFrame('["search", "morpheus"]'), reason: 'Protocol error from ADDR: content is JSON but not an object' },
+      { name: 'an action that is not a string', bytes: jsonFrame('{"action": 7, "value": "x"}'), reason: 'Protocol error from ADDR: "action" must be a string' },
+      {
+        name: 'text/json in an encoding other than UTF-8',
+        bytes: frame('text/json', 'latin-1', search),
+        reason: 'Protocol error from ADDR: content-encoding "latin-1" is not supported for text/json',
+      },
+      { name: 'a client that resets the connection mid-request', bytes: searchRequest('ring').subarray(0, 30), then: 'reset', reason: 'Connection reset by ADDR (ECONNRESET)' },
+    ];
+    // The real client, running alongside the whole table.
+    const appClient = runProgram(clientFile, ['127.0.0.1', String(port), 'search', 'ring']);
+    for (const row of rows) {
+      // A well-behaved client is in the middle of its request when the bad bytes arrive.
+      const good = await connectRaw(port);
+      const goodReply = readUntilClose(good);
+      const goodRequest = searchRequest('morpheus');
+      good.write(goodRequest.subarray(0, 20));
+
+      const bad = await connectRaw(port);
+      const addr = localAddr(bad);
+      const output = () => `${row.name}${outputOf(server)}`;
+      if (row.then === 'reset') {
+        // A full round trip on a third connection gives the server time to read
+        // the partial request first: the reset then meets an idle connection.
+        bad.write(row.bytes);
+        await ask(port, searchRequest('ring'));
+        bad.resetAndDestroy();
+      } else {
+        const badReply = readUntilClose(bad, 5_000);
+        if (row.then === 'end') bad.end(row.bytes);
+        else bad.write(row.bytes);
+        expect((await badReply).length, `the server answered a bad request: ${output()}`).toBe(0);
+      }
+      const lines = await linesAbout(server, addr);
+      expect(lines, output()).toHaveLength(3);
+      expect(lines[0], output()).toBe(`Accepted connection from ${addr}`);
+      expect(lines[1]!.startsWith(row.reason.replace('ADDR', addr)), output()).toBe(true);
+      expect(lines[2], output()).toBe(`Closing connection to ${addr}`);
+
+      good.write(goodRequest.subarray(20));
+      expect(escapeBytes(await goodReply), `the other client was not answered: ${output()}`).toBe(
+        escapeBytes(jsonResponse(ANSWERS.morpheus!)),
+      );
+    }
+    const result = await appClient;
+    expect(result.exitCode, outputOf(result, server)).toBe(0);
+    expect(result.stdoutLines, outputOf(result, server)).toContain(`Got result: ${ANSWERS.ring}`);
+  });
+
+  test('a connection that goes quiet is closed after --idle-timeout with a logged reason, while other clients are served', async () => {
+    const server = await startServer(serverFile, { extraArgs: ['--idle-timeout', '1'] });
+    const started = performance.now();
+    const quiet = await Promise.all([connectRaw(server.port), connectRaw(server.port), connectRaw(server.port)]);
+    const addrs = quiet.map(localAddr);
+    const closed = quiet.map((socket) => readUntilClose(socket, 5_000));
+    quiet[1]!.write(searchRequest('ring').subarray(0, 1)); // stops inside the header length
+    quiet[2]!.write(searchRequest('ring').subarray(0, -3)); // stops inside the content
+    // Served while the quiet ones wait, by a raw client and by the real app-client.
+    const appClient = runProgram(clientFile, ['127.0.0.1', String(server.port), 'search', 'morpheus']);
+    expect(escapeBytes(await ask(server.port, searchRequest('ring'))), outputOf(server)).toBe(
+      escapeBytes(jsonResponse(ANSWERS.ring!)),
+    );
+    const result = await appClient;
+    expect(result.exitCode, outputOf(result, server)).toBe(0);
+    expect(result.stdoutLines, outputOf(result, server)).toContain(`Got result: ${ANSWERS.morpheus}`);
+    for (const [index, addr] of addrs.entries()) {
+      expect((await closed[index]!).length, outputOf(server)).toBe(0);
+      expect(await linesAbout(server, addr), outputOf(server)).toEqual([
+        `Accepted connection from ${addr}`,
+        `Idle timeout: ${addr} sent nothing for 1 s`,
+        `Closing connection to ${addr}`,
+      ]);
+    }
+    expect(performance.now() - started, 'closed before the idle timeout').toBeGreaterThan(900);
+  });
+
+  test('200 concurrent clients are all answered correctly, the first one last', async () => {
+    const server = await startServer(serverFile);
+    const CLIENTS = 200;
+    const kinds = [...Object.keys(ANSWERS), 'unknown', 'binary'];
+    const cases = Array.from({ length: CLIENTS }, (_, index) => {
+      const kind = kinds[index % kinds.length]!;
+      if (kind === 'binary') {
+        const bytes = Buffer.from(`client ${index} sends bytes`);
+        const request = encodeMessage({ contentType: 'binary/custom-client-binary-type', contentEncoding: 'binary', content: bytes });
+        return { request, expected: binaryResponse(bytes) };
+      }
+      const value = kind === 'unknown' ? `query ${index}` : kind;
+      const request = encodeMessage({ contentType: 'text/json', contentEncoding: 'utf-8', content: encodeJson({ action: 'search', value }) });
+      return { request, expected: jsonResponse(ANSWERS[value] ?? `No match for "${value}".`) };
+    });
+    // Every connection is open before any request is sent. The first one sends
+    // last: a server that serves connections one at a time waits on it forever.
+    const sockets = await Promise.all(cases.map(() => connectRaw(server.port)));
+    const replies = sockets.map((socket) => readUntilClose(socket));
+    sockets.slice(1).forEach((socket, index) => socket.write(cases[index + 1]!.request));
+    const rest = await Promise.all(replies.slice(1));
+    sockets[0]!.write(cases[0]!.request);
+    const all = [await replies[0]!, ...rest];
+    const wrong = all.flatMap((reply, index) => (reply.equals(cases[index]!.expected) ? [] : [index]));
+    expect(wrong, `clients with a wrong answer${outputOf(server)}`).toEqual([]);
+  });
+
+  test('app-client exits 1 with one clear line when the server closes early or sends a malformed response', async () => {
+    // Fake servers: each reads the request, sends its reply (maybe nothing) and closes.
+    const cases: Array<[name: string, reply: Buffer, error: (addr: string) => string]> = [
+      ['closes without answering', Buffer.alloc(0), (addr) => `${addr} closed the connection without sending a response`],
+      [
+        'stops in the middle of the response',
+        jsonResponse(ANSWERS.ring!).subarray(0, 50),
+        (addr) => `${addr} closed the connection in the middle of a response`,
+      ],
+      ['sends a header that is not JSON', prefixed('nope!'), (addr) => `malformed response from ${addr}: header is not valid JSON: "nope!"`],
+    ];
+    const fakes = cases.map(([, reply]) =>
+      net.createServer((socket) => {
+        // Reading the request first means closing never resets a connection with unread bytes.
+        socket.once('data', () => socket.end(reply));
+      }),
+    );
+    try {
+      const ports = await Promise.all(
+        fakes.map(async (fake) => {
+          fake.listen(0, '127.0.0.1');
+          await once(fake, 'listening');
+          return (fake.address() as net.AddressInfo).port;
+        }),
+      );
+      const results = await Promise.all(
+        ports.map((port) => runProgram(clientFile, ['127.0.0.1', String(port), 'search', 'ring'])),
+      );
+      cases.forEach(([name, , error], index) => {
+        const result = results[index]!;
+        const output = `${name}${outputOf(result)}`;
+        expect(result.exitCode, output).toBe(1);
+        expect(result.stderrLines, output).toEqual([`Error: ${error(`127.0.0.1:${ports[index]}`)}`]);
+      });
+    } finally {
+      for (const fake of fakes) fake.close();
+    }
+  });
+
+  test('bad arguments print the usage line and the reason, and exit 1', async () => {
+    const serverUsage = 'Usage: app-server.ts <host> <port> [--max-content-length BYTES] [--idle-timeout SECONDS]';
+    const cases: Array<[file: string, args: string[], usage: string, reason: RegExp]> = [
+      [serverFile, [], serverUsage, /expected 2 arguments, got 0/],
+      [serverFile, ['127.0.0.1', '0', '--idle-timeout', 'soon'], serverUsage, /--idle-timeout must be a number of seconds/],
+      [clientFile, ['127.0.0.1', '65432', 'search'], 'Usage: app-client.ts <host> <port> <action> <value>', /expected 4 arguments, got 3/],
+    ];
+    const results = await Promise.all(cases.map(([file, args]) => runProgram(file, args)));
+    cases.forEach(([, args, usage, reason], index) => {
+      const result = results[index]!;
+      const output = `arguments ${JSON.stringify(args)}${outputOf(result)}`;
+      expect(result.exitCode, output).toBe(1);
+      expect(result.stderrLines[0], output).toBe(usage);
+      expect(result.stderrLines[1], output).toMatch(reason);
+      expect(result.stdoutLines, output).toEqual([]);
+    });
+  });
+
+  test('Ctrl-C (SIGINT) closes the open connections and exits 0', async () => {
+    const server = await startServer(serverFile);
+    const socket = await connectRaw(server.port);
+    const addr = localAddr(socket);
+    socket.write(searchRequest('ring').subarray(0, 10));
+    await server.waitForLine(new RegExp(`^Accepted connection from ${escapeRegExp(addr)}$`));
+    const closed = once(socket, 'close');
+    server.signal('SIGINT');
+    const done = await server.waitForExit();
+    expect(done.exitCode, outputOf(done)).toBe(0);
+    expect(done.stdoutLines.slice(-2), outputOf(done)).toEqual([
+      'Interrupted: closing the server and 1 open connection',
+      `Closing connection to ${addr}`,
+    ]);
+    await closed;
+  });
+});

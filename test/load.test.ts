@@ -56,6 +56,9 @@ describe.skipIf(!onLinux)('load', () => {
       await once(socket, 'connect');
       return socket;
     });
+    // connect() completes in the kernel's backlog; wait until the server has accepted them all.
+    const acceptedCount = () => server.stdoutLines.filter((line) => line.startsWith('Accepted connection from ')).length;
+    expect(await waitUntil(() => acceptedCount() >= 1000), `server accepted ${acceptedCount()}`).toBe(true);
     const fdsDuring = await openFds(server.pid!);
     const replies = await Promise.all(
       sockets.map(async (socket, index) => {

@@ -28,12 +28,18 @@ async function waitForLines(program: RunningProgram, pattern: RegExp, count: num
   return found;
 }
 
-/** Fails with the server's output, not only the socket's complaint, when `promise` rejects. */
-async function orFailWith<T>(promise: Promise<T>, program: RunningProgram): Promise<T> {
+/**
+ * Fails with the server's output, not only the socket's complaint, when
+ * `promise` rejects; `meaning` says in words what the failure shows.
+ */
+async function orFailWith<T>(promise: Promise<T>, program: RunningProgram, meaning?: string): Promise<T> {
   try {
     return await promise;
   } catch (error) {
-    throw new Error(`${(error as Error).message}${outputOf(program)}`);
+    const message = (error as Error).message;
+    // Harness errors carry the program's output already; socket errors do not.
+    const output = message.includes(`--- ${program.name}`) ? '' : outputOf(program);
+    throw new Error(`${meaning === undefined ? message : `${meaning}: ${message}`}${output}`);
   }
 }
 
@@ -154,7 +160,12 @@ describe('lesson 02: multi-connection server and client', () => {
     // A server that serves one client at a time never reads `second` while `first` is open.
     const secondReply = readBytes(second, 'second speaks first'.length, 5_000);
     second.write('second speaks first');
-    expect((await orFailWith(secondReply, server)).toString(), outputOf(server)).toBe('second speaks first');
+    const echo = await orFailWith(
+      secondReply,
+      server,
+      'the second client got no echo while the first stayed connected (does the server serve one client at a time?)',
+    );
+    expect(echo.toString(), outputOf(server)).toBe('second speaks first');
     const firstReply = readBytes(first, 'then the first'.length);
     first.write('then the first');
     expect((await orFailWith(firstReply, server)).toString(), outputOf(server)).toBe('then the first');
@@ -170,9 +181,15 @@ describe('lesson 02: multi-connection server and client', () => {
     // Read nothing yet: the echo piles up until the server's write() says its queue is full.
     socket.pause();
     socket.end(payload);
-    await server.waitForLine(new RegExp(`^Paused reading from ${address}: send buffer full \\(\\d+ bytes queued\\)$`), {
-      timeoutMs: 5_000,
-    });
+    const paused = server.waitForLine(
+      new RegExp(`^Paused reading from ${address}: send buffer full \\(\\d+ bytes queued\\)$`),
+      { timeoutMs: 5_000 },
+    );
+    await orFailWith(
+      paused,
+      server,
+      "the server never paused reading a client that reads nothing (does it act on write()'s return value?)",
+    );
 
     // Now read, slowly: one chunk, then a pause before the next.
     const chunks: Buffer[] = [];

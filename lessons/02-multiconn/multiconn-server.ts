@@ -83,14 +83,14 @@ function serveConnection(socket: net.Socket): void {
   // 'drain' is our write interest (EVENT_WRITE): the queue has been handed to
   // the operating system, so the client can take more. In real code,
   // socket.pipe(socket) does this pause-and-resume dance for you.
-  // exercise(resume-on-drain): When the queue has drained, start reading this socket again.
   socket.on('drain', () => {
+    // exercise(resume-on-drain): If this socket was paused, start reading it again and say so.
     if (!connection.paused) return;
     connection.paused = false;
     socket.resume();
     console.log(`Resumed reading from ${connection.address}: send buffer drained`);
+    // end exercise
   });
-  // end exercise
 
   // The client has closed its side (recv() returned b''). end() sends our FIN
   // after the last queued echo, and the connection closes once both sides are done.

@@ -9,7 +9,12 @@ import { lessons, type LessonEntry } from '../../lessons/manifest.ts';
 import { ROOT } from '../harness.ts';
 import { findRegions, makeStarter, rewriteImports, type Region } from './regions.ts';
 
-export const WORKSPACE = path.join(ROOT, 'workspace');
+/**
+ * The learner's copies. WORKBOOK_WORKSPACE moves them (the tools' own tests do,
+ * to leave a learner's work alone); it must stay inside the workbook, where
+ * package.json makes Node load .ts files as ES modules.
+ */
+export const WORKSPACE = process.env.WORKBOOK_WORKSPACE ?? path.join(ROOT, 'workspace');
 
 export interface LessonPaths {
   /** The reference lesson folder, lessons/NN-slug. */

@@ -28,8 +28,8 @@ export class RegionError extends Error {
 
 const START = /^(\s*)\/\/ exercise\(([a-z0-9]+(?:-[a-z0-9]+)*)\): (\S.*)$/;
 const END = /^\s*\/\/ end exercise\s*$/;
-/** Anything that looks like a marker; if START and END do not match it, it is a typo. */
-const MARKER_LIKE = /^\s*\/\/\s*(end\s+)?exercise\b/i;
+/** A comment that starts like a marker: if START and END do not match it, it is a typo. */
+const MARKER_LIKE = /^\s*\/\/\s*(end\s*)?exercise/;
 
 function lines(text: string): string[] {
   return text.split('\n').map((line) => line.replace(/\r$/, ''));

@@ -1,0 +1,177 @@
+// How `npm run check` words its results: check lines, the parts of a failure
+// message (the check's words, the transcripts from outputOf, vitest's comparison),
+// and the failure block a beginner reads. No colour unless asked for.
+
+import { describe, expect, test } from 'vitest';
+import type { CheckError, TestOutcome } from './exercise/events.ts';
+import {
+  checkLine,
+  describeError,
+  failedLine,
+  formatFailure,
+  makeStyle,
+  parseFailureMessage,
+  shortenLines,
+} from './exercise/format.ts';
+
+const plain = makeStyle(false);
+
+const TRANSCRIPTS = [
+  '--- echo-client.ts 127.0.0.1 38247 (exit code 1)',
+  '  stdout:',
+  '    Connected to 127.0.0.1:38247',
+  '  stderr:',
+  '    Error: TODO(send-and-finish): write this part of echo-client.ts',
+  '--- echo-server.ts 127.0.0.1 0 (still running)',
+  '  stdout:',
+  '    Listening on 127.0.0.1:38247',
+  '  (stderr: nothing)',
+].join('\n');
+
+const EXIT_CODE_FAILURE: CheckError = {
+  name: 'AssertionError',
+  message: `\n${TRANSCRIPTS}: expected 1 to be 0 // Object.is equality`,
+  expected: '0',
+  actual: '1',
+  diff: '- Expected\n+ Received\n\n- 0\n+ 1',
+  stack: 'AssertionError: ...\n    at /work/main/test/01-echo.test.ts:17:40\n    at processTicksAndRejections (node:internal)',
+};
+
+function outcome(name: string, state: TestOutcome['state'], errors: CheckError[] = []): TestOutcome {
+  return { name, fullName: `lesson > ${name}`, state, errors };
+}
+
+describe('checkLine', () => {
+  test('marks a passing check ✓, a failing one ✗, and one that did not run with -', () => {
+    expect(checkLine(outcome('echoes', 'passed'), plain)).toBe('✓ echoes');
+    expect(checkLine(outcome('echoes', 'failed'), plain)).toBe('✗ echoes');
+    expect(checkLine(outcome('echoes', 'skipped'), plain)).toBe('- echoes (not run)');
+  });
+
+  test('has colour codes only when colour is on', () => {
+    expect(checkLine(outcome('echoes', 'failed'), makeStyle(true))).toBe('\u001b[31m✗\u001b[39m echoes');
+    expect(describeError(EXIT_CODE_FAILURE, plain).join('\n')).not.toContain('\u001b[');
+  });
+});
+
+describe('parseFailureMessage', () => {
+  test('splits a check message into the transcripts and vitest\'s comparison', () => {
+    expect(parseFailureMessage(EXIT_CODE_FAILURE.message)).toEqual({
+      lead: '',
+      assertion: 'expected 1 to be 0 // Object.is equality',
+      transcripts: [
+        {
+          command: 'echo-client.ts 127.0.0.1 38247',
+          status: 'exit code 1',
+          stdout: ['Connected to 127.0.0.1:38247'],
+          stderr: ['Error: TODO(send-and-finish): write this part of echo-client.ts'],
+        },
+        { command: 'echo-server.ts 127.0.0.1 0', status: 'still running', stdout: ['Listening on 127.0.0.1:38247'], stderr: [] },
+      ],
+    });
+  });
+
+  test('keeps the check\'s own words that come before the transcripts', () => {
+    const parsed = parseFailureMessage(`the echoed bytes differ from the bytes sent\n${TRANSCRIPTS}: expected false to be true`);
+    expect(parsed.lead).toBe('the echoed bytes differ from the bytes sent');
+    expect(parsed.transcripts).toHaveLength(2);
+    expect(parsed.assertion).toBe('expected false to be true');
+  });
+
+  test('reads a harness error, which has a transcript but no comparison', () => {
+    const parsed = parseFailureMessage(`echo-server.ts exited before printing a line matching /^Listening/\n${TRANSCRIPTS}`);
+    expect(parsed.lead).toBe('echo-server.ts exited before printing a line matching /^Listening/');
+    expect(parsed.assertion).toBeUndefined();
+    expect(parsed.transcripts.map((transcript) => transcript.command)).toEqual([
+      'echo-client.ts 127.0.0.1 38247',
+      'echo-server.ts 127.0.0.1 0',
+    ]);
+  });
+
+  test('reads a message with no transcript at all', () => {
+    expect(parseFailureMessage('expected 2 to be 3')).toEqual({ lead: '', transcripts: [], assertion: 'expected 2 to be 3' });
+    expect(parseFailureMessage('connect ECONNREFUSED 127.0.0.1:1')).toEqual({
+      lead: 'connect ECONNREFUSED 127.0.0.1:1',
+      transcripts: [],
+      assertion: undefined,
+    });
+  });
+});
+
+describe('describeError', () => {
+  test('shows a one-line comparison as Expected/Got, then each program\'s output with stderr marked', () => {
+    expect(describeError(EXIT_CODE_FAILURE, plain)).toEqual([
+      'Expected: 0',
+      'Got:      1',
+      '',
+      'What the programs printed:',
+      '  echo-client.ts 127.0.0.1 38247  (exit code 1)',
+      '    Connected to 127.0.0.1:38247',
+      '    stderr: Error: TODO(send-and-finish): write this part of echo-client.ts',
+      '  echo-server.ts 127.0.0.1 0  (still running)',
+      '    Listening on 127.0.0.1:38247',
+    ]);
+  });
+
+  test('shows a many-line comparison as vitest\'s diff, without its header', () => {
+    const error: CheckError = {
+      message: `\n${TRANSCRIPTS}: expected [ Array(2) ] to deeply equal [ Array(2) ]`,
+      expected: '[\n  "a",\n  "b",\n]',
+      actual: '[\n  "a",\n  "c",\n]',
+      diff: '- Expected\n+ Received\n\n  [\n    "a",\n-   "b",\n+   "c",\n  ]',
+    };
+    expect(describeError(error, plain).slice(0, 6)).toEqual([
+      'What the check expected (-) and what it got (+):',
+      '    [',
+      '      "a",',
+      '  -   "b",',
+      '  +   "c",',
+      '    ]',
+    ]);
+  });
+
+  test('puts a timeout in plain words', () => {
+    const lines = describeError({ message: 'Test timed out in 30000ms.\nIf this is a long-running test, ...' }, plain);
+    expect(lines[0]).toMatch(/^The check gave up after 30 s: a program is probably waiting/);
+  });
+
+  test('falls back to vitest\'s comparison when there are no values to show', () => {
+    expect(describeError({ message: 'expected undefined to be defined' }, plain)).toEqual(['The check expected undefined to be defined.']);
+  });
+});
+
+describe('shortenLines', () => {
+  test('keeps short output whole', () => {
+    expect(shortenLines(['a', 'b'], plain)).toEqual(['a', 'b']);
+  });
+
+  test('keeps the start and end of long output, saying how much was left out, and clips long lines', () => {
+    const lines = Array.from({ length: 40 }, (_, index) => `line ${index + 1}`);
+    const shown = shortenLines(lines, plain);
+    expect(shown).toHaveLength(13);
+    expect(shown[0]).toBe('line 1');
+    expect(shown[8]).toBe('... 28 more lines ...');
+    expect(shown.at(-1)).toBe('line 40');
+    const [clipped] = shortenLines(['x'.repeat(500)], plain);
+    expect(clipped).toHaveLength(160);
+    expect(clipped!.endsWith('...')).toBe(true);
+  });
+});
+
+describe('formatFailure', () => {
+  test('names the failing check and the spec line that failed, then what went wrong', () => {
+    const test = outcome('the client gets "Hello, world" echoed back and exits 0', 'failed', [EXIT_CODE_FAILURE]);
+    const lines = formatFailure(test, plain, { where: 'test/01-echo.test.ts:17', code: '    expect(result.exitCode, output).toBe(0);' });
+    expect(lines.slice(0, 4)).toEqual([
+      'First failing check: the client gets "Hello, world" echoed back and exits 0',
+      '  The check, at test/01-echo.test.ts:17: expect(result.exitCode, output).toBe(0);',
+      '  Expected: 0',
+      '  Got:      1',
+    ]);
+  });
+
+  test('finds the spec line in the error\'s stack', () => {
+    expect(failedLine(EXIT_CODE_FAILURE, '/work/main/test/01-echo.test.ts')).toBe(17);
+    expect(failedLine(EXIT_CODE_FAILURE, '/work/main/test/02-multiconn.test.ts')).toBeUndefined();
+  });
+});

@@ -1,0 +1,292 @@
+// Builds the lesson site into a folder: a home page from README.md, one page per
+// lesson in lessons/manifest.ts whose README exists, a page for any other file a
+// text links to, the search index and the assets. Lessons are found through the
+// manifest only, so a new lesson appears without touching this file.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import MiniSearch from 'minisearch';
+import { lessons, type LessonEntry } from '../lessons/manifest.ts';
+import { unifiedDiff } from './diff.ts';
+import { BuildError, createMarkdown, fence, newEnv, ROOT, type LinkTarget, type RenderEnv } from './markdown.ts';
+import { renderPage, SITE_TITLE, type NavLink } from './template.ts';
+import { captureTranscripts, type Transcript } from './transcripts.ts';
+
+export { BuildError };
+export const DEFAULT_OUT_DIR = path.join(ROOT, 'site', 'dist');
+const ASSET_DIR = path.join(import.meta.dirname, 'assets');
+
+/** How the search index is stored and loaded; the browser loads it with the same options. */
+export const SEARCH_OPTIONS = {
+  idField: 'id',
+  fields: ['title', 'heading', 'text'],
+  storeFields: ['title', 'heading', 'url', 'text'],
+};
+
+export interface BuildResult {
+  outDir: string;
+  /** Page files written, relative to outDir. */
+  pages: string[];
+  /** Lessons in the manifest skipped because their folder or README does not exist yet. */
+  skipped: LessonEntry[];
+  /** Every included block: page file and the repository path (with #region) it shows. */
+  includes: Array<{ page: string; source: string }>;
+  milliseconds: number;
+}
+
+export interface BuildOptions {
+  outDir?: string;
+  /** Where warnings go (one line each); console.warn by default. */
+  warn?: (line: string) => void;
+}
+
+export function lessonPageFile(lesson: LessonEntry): string {
+  return `${lesson.folder}.html`;
+}
+
+function isWritten(lesson: LessonEntry): boolean {
+  return fs.existsSync(path.join(ROOT, 'lessons', lesson.folder, 'README.md'));
+}
+
+function filePageName(repoPath: string): string {
+  return `file-${repoPath.replace(/[^A-Za-z0-9._-]+/g, '-')}.html`;
+}
+
+/** The lesson's TypeScript files: its programs in manifest order, then its modules. */
+function lessonSources(lesson: LessonEntry): string[] {
+  const programs = lesson.programs.map((program) => program.file);
+  const modules = fs
+    .readdirSync(path.join(ROOT, 'lessons', lesson.folder))
+    .filter((file) => file.endsWith('.ts') && !programs.includes(file))
+    .sort();
+  return [...programs, ...modules];
+}
+
+function terminalsMarkdown(lesson: LessonEntry, transcripts: Transcript[]): string {
+  const panes = transcripts.map((transcript, index) => {
+    const label = `Terminal ${index === 0 ? 1 : 2}: the ${transcript.program.role}` +
+      (transcripts.length > 2 && index > 0 ? ` (${transcript.program.file})` : '');
+    const shown = [`$ ${transcript.command}`, ...transcript.lines].join('\n');
+    return `<div class="terminal"><p class="terminal-title">${label}</p>\n\n${fence(shown, 'console')}\n</div>\n`;
+  });
+  const steps = lesson.programs.map(
+    (program) => `- **${program.file}** (${program.role}): ${program.summary}`,
+  );
+  return [
+    '## Run the pair',
+    '',
+    `From the workbook folder, start the server in one terminal, then the client in another. ` +
+      `This is a real run of lesson ${lesson.id}, captured when this page was built. ` +
+      `The client's ports are ephemeral (the system picks one per connection), so they are shown as 50001, 50002, ...; yours will differ.`,
+    '',
+    ...steps,
+    '',
+    '<div class="terminals">',
+    '',
+    ...panes,
+    '</div>',
+    '',
+  ].join('\n');
+}
+
+function sourcesMarkdown(lesson: LessonEntry): string {
+  const parts = ['## The source files', ''];
+  for (const file of lessonSources(lesson)) {
+    const program = lesson.programs.find((entry) => entry.file === file);
+    parts.push(
+      `<div class="file-anchor" id="file-${file}"></div>`,
+      '',
+      `### ${file}`,
+      '',
+      program === undefined ? 'A module the programs import.' : `The ${program.role}. ${program.summary}`,
+      '',
+      `<!-- include: ${file} -->`,
+      '',
+    );
+  }
+  return parts.join('\n');
+}
+
+function diffsMarkdown(lesson: LessonEntry, previous: LessonEntry | undefined): string {
+  if (previous === undefined) return '';
+  const parts = [
+    `## What changed since lesson ${previous.id}`,
+    '',
+    `Each program against its counterpart in [lesson ${previous.id}](../${previous.folder}/README.md), server against server and client against client.`,
+    '',
+  ];
+  for (const role of ['server', 'client'] as const) {
+    const now = lesson.programs.filter((program) => program.role === role);
+    const before = previous.programs.filter((program) => program.role === role);
+    now.forEach((program, index) => {
+      const old = before[index];
+      if (old === undefined) return;
+      const oldPath = `lessons/${previous.folder}/${old.file}`;
+      const newPath = `lessons/${lesson.folder}/${program.file}`;
+      parts.push(`### ${old.file} → ${program.file}`, '');
+      if (!fs.existsSync(path.join(ROOT, oldPath))) {
+        parts.push(`${oldPath} does not exist yet.`, '');
+        return;
+      }
+      const diff = unifiedDiff(
+        fs.readFileSync(path.join(ROOT, oldPath), 'utf8'),
+        fs.readFileSync(path.join(ROOT, newPath), 'utf8'),
+        oldPath,
+        newPath,
+      );
+      parts.push(diff === '' ? 'No changes.' : fence(diff, 'diff'), '');
+    });
+  }
+  return parts.join('\n');
+}
+
+function copyAssets(outDir: string): void {
+  const assets = path.join(outDir, 'assets');
+  fs.mkdirSync(assets, { recursive: true });
+  for (const file of fs.readdirSync(ASSET_DIR)) fs.copyFileSync(path.join(ASSET_DIR, file), path.join(assets, file));
+  const require = createRequire(import.meta.url);
+  const miniSearchUmd = path.join(path.dirname(require.resolve('minisearch')), '..', 'umd', 'index.js');
+  fs.copyFileSync(miniSearchUmd, path.join(assets, 'minisearch.js'));
+}
+
+export async function buildSite(options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const outDir = path.resolve(options.outDir ?? DEFAULT_OUT_DIR);
+  const warn = options.warn ?? ((line: string) => console.warn(line));
+
+  const written = lessons.filter(isWritten);
+  const skipped = lessons.filter((lesson) => !isWritten(lesson));
+  for (const lesson of skipped) {
+    warn(`Skipping lesson ${lesson.id} (${lesson.folder}): lessons/${lesson.folder}/README.md is not written yet.`);
+  }
+  for (const lesson of written) {
+    for (const program of lesson.programs) {
+      if (!fs.existsSync(path.join(ROOT, 'lessons', lesson.folder, program.file))) {
+        throw new BuildError(`lesson ${lesson.id}: lessons/manifest.ts lists ${program.file}, but lessons/${lesson.folder}/${program.file} does not exist`);
+      }
+    }
+  }
+
+  // The slow part, the real runs, overlaps with loading the highlighter.
+  const [md, transcripts] = await Promise.all([
+    createMarkdown(),
+    Promise.all(written.map((lesson) => captureTranscripts(lesson))),
+  ]);
+
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.mkdirSync(outDir, { recursive: true });
+
+  // Other files the texts link to get a page of their own, rendered after the
+  // lessons (and they can link to more files in turn).
+  const filePages = new Map<string, string>();
+  const resolveLink = (sourcePath: string) => (target: string, fragment: string, original: string): LinkTarget => {
+    const hash = fragment === '' ? '' : `#${fragment}`;
+    const inLessons = target.match(/^lessons\/([^/]+)(?:\/(.+))?$/);
+    const lesson = inLessons === null ? undefined : lessons.find((entry) => entry.folder === inLessons[1]);
+    if (lesson !== undefined) {
+      if (!isWritten(lesson)) return { unlinked: `Lesson ${lesson.id} is not written yet` };
+      const rest = inLessons![2] ?? '';
+      if (rest === '' || rest === 'README.md') return { href: lessonPageFile(lesson) + hash };
+      if (lessonSources(lesson).includes(rest)) return { href: `${lessonPageFile(lesson)}#file-${rest}` };
+    }
+    if (target === 'README.md' || target === '') return { href: `index.html${hash}` };
+    const absolute = path.join(ROOT, target);
+    if (!fs.existsSync(absolute) || target.startsWith('..')) {
+      throw new BuildError(`${sourcePath}: the link "${original}" points at nothing: ${target} does not exist`);
+    }
+    if (fs.statSync(absolute).isDirectory()) return { unlinked: `The folder ${target}/ in the workbook` };
+    if (!filePages.has(target)) filePages.set(target, filePageName(target));
+    return { href: filePages.get(target)! + hash };
+  };
+  const resolveAsset = (sourcePath: string) => (target: string, original: string): string => {
+    const absolute = path.join(ROOT, target);
+    if (!fs.existsSync(absolute) || target.startsWith('..')) {
+      throw new BuildError(`${sourcePath}: the image "${original}" points at nothing: ${target} does not exist`);
+    }
+    const copy = path.join(outDir, 'files', target);
+    fs.mkdirSync(path.dirname(copy), { recursive: true });
+    fs.copyFileSync(absolute, copy);
+    return `files/${target}`;
+  };
+  const render = (sourcePath: string, markdown: string): { html: string; env: RenderEnv } => {
+    const env = newEnv(sourcePath, resolveLink(sourcePath), resolveAsset(sourcePath));
+    return { html: md.render(markdown, env as unknown as Record<string, unknown>), env };
+  };
+
+  const lessonLinks = lessons.map((lesson) => ({
+    lesson,
+    href: isWritten(lesson) ? lessonPageFile(lesson) : undefined,
+  }));
+  const sequence: NavLink[] = [
+    { href: 'index.html', label: 'Start here' },
+    ...written.map((lesson) => ({ href: lessonPageFile(lesson), label: `${lesson.id} ${lesson.title}` })),
+  ];
+  const result: BuildResult = { outDir, pages: [], skipped, includes: [], milliseconds: 0 };
+  const searchDocuments: Array<{ id: string; title: string; heading: string; url: string; text: string }> = [];
+
+  const writePage = (file: string, title: string, description: string, html: string, env: RenderEnv, searchable: boolean) => {
+    const position = sequence.findIndex((entry) => entry.href === file);
+    const page = renderPage({
+      title,
+      description,
+      body: html,
+      outline: env.outline,
+      file,
+      lessons: lessonLinks,
+      previous: position > 0 ? sequence[position - 1] : undefined,
+      next: position !== -1 ? sequence[position + 1] : undefined,
+    });
+    fs.writeFileSync(path.join(outDir, file), page);
+    result.pages.push(file);
+    result.includes.push(...env.includes.map((source) => ({ page: file, source })));
+    if (!searchable) return;
+    for (const section of env.sections) {
+      const text = section.text.replace(/\s+/g, ' ').trim();
+      if (text === '' && section.heading === '') continue;
+      searchDocuments.push({
+        id: `${file}#${section.id}`,
+        title,
+        heading: section.heading,
+        url: section.id === '' ? file : `${file}#${section.id}`,
+        text,
+      });
+    }
+  };
+
+  const home = render('README.md', fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+  writePage('index.html', SITE_TITLE, 'Learn TCP socket programming on Node.js, one runnable lesson at a time.', home.html, home.env, true);
+
+  written.forEach((lesson, index) => {
+    const sourcePath = `lessons/${lesson.folder}/README.md`;
+    const previous = lessons[lessons.indexOf(lesson) - 1];
+    const markdown = [
+      fs.readFileSync(path.join(ROOT, sourcePath), 'utf8'),
+      '',
+      terminalsMarkdown(lesson, transcripts[index]!),
+      sourcesMarkdown(lesson),
+      diffsMarkdown(lesson, previous),
+    ].join('\n');
+    const { html, env } = render(sourcePath, markdown);
+    writePage(lessonPageFile(lesson), `Lesson ${lesson.id}: ${lesson.title}`, lesson.summary, html, env, true);
+  });
+
+  for (const [target, file] of filePages) {
+    const markdown = target.endsWith('.md')
+      ? fs.readFileSync(path.join(ROOT, target), 'utf8')
+      : `# ${target}\n\n<!-- include: ${path.basename(target)} -->\n`;
+    const { html, env } = render(target, markdown);
+    writePage(file, target, `The file ${target} of the workbook.`, html, env, target.endsWith('.md'));
+  }
+
+  const search = new MiniSearch(SEARCH_OPTIONS);
+  search.addAll(searchDocuments);
+  copyAssets(outDir);
+  fs.writeFileSync(
+    path.join(outDir, 'assets', 'search-index.js'),
+    `// The search index, built with the site; a script so that it loads from file:// too.\n` +
+      `window.WORKBOOK_SEARCH = ${JSON.stringify({ options: SEARCH_OPTIONS, index: JSON.stringify(search) })};\n`,
+  );
+  result.milliseconds = Math.round(performance.now() - started);
+  return result;
+}

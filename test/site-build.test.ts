@@ -1,0 +1,177 @@
+// Checks for the lesson site generator: it is built once into a temporary
+// folder, then its pages are read back as plain HTML.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { lessons } from '../lessons/manifest.ts';
+import { buildSite, lessonPageFile, type BuildResult } from '../site/build-site.ts';
+import { unifiedDiff } from '../site/diff.ts';
+import { BuildError, createMarkdown, extractRegion, newEnv, ROOT } from '../site/markdown.ts';
+
+let outDir: string;
+let result: BuildResult;
+const warnings: string[] = [];
+
+beforeAll(async () => {
+  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-site-'));
+  result = await buildSite({ outDir, warn: (line) => warnings.push(line) });
+});
+
+afterAll(() => {
+  if (outDir !== undefined) fs.rmSync(outDir, { recursive: true, force: true });
+});
+
+const page = (file: string) => fs.readFileSync(path.join(outDir, file), 'utf8');
+const hasReadme = (folder: string) => fs.existsSync(path.join(ROOT, 'lessons', folder, 'README.md'));
+
+/** The text of an HTML fragment: tags removed, character references decoded. */
+function textOf(html: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+  return html.replace(/<[^>]*>/g, '').replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (entity, body: string) => {
+    if (body[0] === '#') return String.fromCodePoint(body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : Number(body.slice(1)));
+    const char = named[body.toLowerCase()];
+    if (char === undefined) throw new Error(`unknown character reference ${entity}`);
+    return char;
+  });
+}
+
+/** Every included block of a page: its data-include, data-region and the text of its <code>. */
+function includedBlocks(html: string): Array<{ source: string; region: string | undefined; text: string }> {
+  const pattern = /<div class="code-block" data-lang="[^"]*" data-include="([^"]+)"(?: data-region="([^"]+)")?>.*?<code[^>]*>([\s\S]*?)<\/code><\/pre><\/div>/g;
+  return [...html.matchAll(pattern)].map((match) => ({ source: match[1]!, region: match[2], text: textOf(match[3]!) }));
+}
+
+describe('the lesson site build', () => {
+  test('every lesson with a README has a page, and each lesson not written yet is skipped with one warning', () => {
+    const context = `pages: ${result.pages.join(', ')}\nwarnings:\n${warnings.join('\n')}`;
+    expect(result.pages, context).toContain('index.html');
+    for (const lesson of lessons) {
+      if (hasReadme(lesson.folder)) {
+        expect(result.pages, context).toContain(lessonPageFile(lesson));
+      } else {
+        expect(result.pages, context).not.toContain(lessonPageFile(lesson));
+        expect(warnings.filter((line) => line.includes(`lesson ${lesson.id} `)), context).toHaveLength(1);
+      }
+    }
+    expect(warnings, context).toHaveLength(result.skipped.length);
+  });
+
+  test('every included block is byte-identical to its source file or region', () => {
+    let checked = 0;
+    for (const file of result.pages) {
+      for (const block of includedBlocks(page(file))) {
+        const source = fs.readFileSync(path.join(ROOT, block.source), 'utf8');
+        const expected = block.region === undefined ? source : extractRegion(source, block.region);
+        expect(block.text, `${file}: the block including ${block.source}${block.region ? `#${block.region}` : ''}`).toBe(expected);
+        checked++;
+      }
+    }
+    expect(checked, 'included blocks found in the pages').toBe(result.includes.length);
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  test('each lesson page shows every program in full, the two terminals of a real run, and a diff against the previous lesson', () => {
+    for (const lesson of lessons.filter((entry) => hasReadme(entry.folder))) {
+      const html = page(lessonPageFile(lesson));
+      const sources = includedBlocks(html).map((block) => block.source);
+      const text = textOf(html);
+      for (const program of lesson.programs) {
+        expect(sources, `${lesson.folder}: source of ${program.file}`).toContain(`lessons/${lesson.folder}/${program.file}`);
+        expect(text, `${lesson.folder}: run command`).toContain(`$ npx tsx lessons/${lesson.folder}/${program.file} ${program.args.join(' ')}`);
+      }
+      // The real run: the server's port shows as the manifest's, not the port the build got.
+      expect(text, `${lesson.folder}: server transcript`).toContain('Listening on 127.0.0.1:65432');
+      const index = lessons.indexOf(lesson);
+      if (index > 0) {
+        expect(html, `${lesson.folder}: diff against lesson ${lessons[index - 1]!.id}`).toContain('data-lang="diff"');
+      }
+    }
+  });
+
+  test('every internal link and asset resolves, fragments included', () => {
+    const problems: string[] = [];
+    for (const file of result.pages) {
+      const html = page(file);
+      for (const match of html.matchAll(/\s(?:href|src)="([^"]*)"/g)) {
+        const url = match[1]!.replace(/&amp;/g, '&');
+        if (/^(?:[a-z][a-z0-9+.-]*:|\/\/)/i.test(url)) continue;
+        const [target = '', fragment] = url.split('#');
+        const targetFile = target === '' ? file : target;
+        const absolute = path.join(outDir, decodeURIComponent(targetFile));
+        if (!fs.existsSync(absolute)) {
+          problems.push(`${file}: ${url}: ${targetFile} does not exist`);
+          continue;
+        }
+        if (fragment !== undefined && fragment !== '' && !page(targetFile).includes(`id="${fragment}"`)) {
+          problems.push(`${file}: ${url}: no element with id "${fragment}" in ${targetFile}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('the search index and the diagrams are in the site', () => {
+    const index = fs.readFileSync(path.join(outDir, 'assets', 'search-index.js'), 'utf8');
+    for (const file of result.pages.filter((name) => !name.startsWith('file-'))) {
+      expect(index, `search index entry for ${file}`).toContain(file);
+    }
+    expect(page('01-echo.html')).toContain('<figure class="diagram diagram-socket-flow"><svg');
+    expect(fs.existsSync(path.join(outDir, 'assets', 'minisearch.js'))).toBe(true);
+  });
+});
+
+describe('the lesson text renderer', () => {
+  const render = async (markdown: string) => {
+    const md = await createMarkdown();
+    const env = newEnv('lessons/01-echo/README.md', () => ({ href: 'x.html' }), () => 'x.png');
+    return md.render(markdown, env as unknown as Record<string, unknown>);
+  };
+
+  test('an include that points at nothing fails the build, naming the file, the line and the missing path', async () => {
+    await expect(render('# Title\n\n<!-- include: no-such-file.ts -->\n')).rejects.toThrow(
+      new BuildError('lessons/01-echo/README.md:3: include "no-such-file.ts" points at nothing: lessons/01-echo/no-such-file.ts does not exist'),
+    );
+  });
+
+  test('an include of a region that does not exist fails the build and says how to mark one', async () => {
+    await expect(render('<!-- include: echo-server.ts#no-such-region -->\n')).rejects.toThrow(/has no region "no-such-region".*#region no-such-region/);
+  });
+
+  test('an unknown diagram fails the build', async () => {
+    await expect(render('<!-- diagram: no-such-diagram -->\n')).rejects.toThrow(/diagram "no-such-diagram" does not exist/);
+  });
+
+  test('a region is the lines between its markers', () => {
+    const source = 'a\n// #region setup\nb\nc\n// #endregion setup\nd\n';
+    expect(extractRegion(source, 'setup')).toBe('b\nc\n');
+    expect(extractRegion(source, 'other')).toBeUndefined();
+  });
+
+  test('GitHub alerts become titled callouts', async () => {
+    const html = await render('> [!WARNING]\n> Ports below 1024 need root.\n');
+    expect(html).toContain('<div class="markdown-alert markdown-alert-warning">');
+    expect(html).toContain('<p class="markdown-alert-title">Warning</p>');
+    expect(html).toContain('<p>Ports below 1024 need root.</p>');
+    expect(html).not.toContain('[!WARNING]');
+  });
+
+  test('headings get GitHub slugs, unique on the page', async () => {
+    const html = await render('## Run it\n\n## Run it\n\n### `net.connect()` and you\n');
+    expect(html).toContain('<h2 id="run-it">');
+    expect(html).toContain('<h2 id="run-it-1">');
+    expect(html).toContain('<h3 id="netconnect-and-you">');
+  });
+});
+
+describe('the line diff', () => {
+  test('prints a unified diff with three lines of context, as diff -u does', () => {
+    const before = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'].join('\n') + '\n';
+    const after = ['1', '2', '3', '4', 'five', '6', '7', '8', '9', '10', '11'].join('\n') + '\n';
+    expect(unifiedDiff(before, after, 'a.ts', 'b.ts')).toBe(
+      ['--- a.ts', '+++ b.ts', '@@ -2,9 +2,10 @@', ' 2', ' 3', ' 4', '-5', '+five', ' 6', ' 7', ' 8', ' 9', ' 10', '+11', ''].join('\n'),
+    );
+    expect(unifiedDiff(before, before, 'a.ts', 'b.ts')).toBe('');
+  });
+});

@@ -224,7 +224,7 @@ describe('lesson 03: framed sender and receiver', () => {
     await closed; // the receiver closed it without waiting for a single byte of content
   });
 
-  test('a sender that stops in the middle of a message gets a "truncated" line, and the receiver keeps running', async () => {
+  test('a sender that stops or resets in the middle of a message gets one line, and the receiver keeps running', async () => {
     const receiver = await startServer(receiverFile);
     const socket = await connectRaw(receiver.port);
     socket.on('error', () => {}); // however the receiver closes it, the lines below are what count
@@ -234,6 +234,16 @@ describe('lesson 03: framed sender and receiver', () => {
     expect(receiver.stdoutLines.filter((l) => l.startsWith('Message ')), outputOf(receiver)).toEqual(
       decodedLines([0]),
     );
+    const from = receiver.stdoutLines.length;
+    const reset = await connectRaw(receiver.port);
+    await receiver.waitForLine(/^Accepted connection from /, { from });
+    await write(reset, FRAMES[0]!.subarray(0, 50));
+    const address = `127.0.0.1:${reset.localPort}`;
+    reset.resetAndDestroy();
+    // Depending on timing, the reset reaches the receiver as an error or, once
+    // it has read the bytes, as the end of the stream. Either way: one line.
+    const [lost] = await receiver.waitForLine(new RegExp(`^(Lost|Closing) connection to ${address}: .*$`), { from });
+    expect(lost, outputOf(receiver)).toMatch(/(: connection reset by .* \(ECONNRESET\): .*|\(truncated\))$/);
     const sender = await runProgram(senderFile, ['127.0.0.1', String(receiver.port)]);
     expect(sender.exitCode, outputOf(sender, receiver)).toBe(0);
   });

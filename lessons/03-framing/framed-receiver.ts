@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { parseArgsOrExit } from '../../shared/args.ts';
 import { formatAddress, peerAddress, serverAddress } from '../../shared/address.ts';
 import { formatBytes, plural } from '../../shared/bytes.ts';
-import { explainSocketError, exitWithSocketError } from '../../shared/socket-errors.ts';
+import { errorCode, explainSocketError, exitWithSocketError } from '../../shared/socket-errors.ts';
 import { encodeJson, FrameError, MessageDecoder, type DecodedMessage, type MessageHeader } from './frame.ts';
 
 const { host, port, raw } = parseArgsOrExit({
@@ -70,8 +70,14 @@ async function receive(socket: net.Socket): Promise<void> {
     console.log(`Connection from ${peer} closed after ${plural(received, 'message')}`);
   } catch (error) {
     // A peer that breaks the protocol loses its own connection, nothing more.
-    if (error instanceof FrameError) console.log(`Closing connection to ${peer}: ${error.message} (${error.reason})`);
-    else console.log(`Lost connection to ${peer}: ${explainSocketError(error, { address: peer })}`);
+    if (error instanceof FrameError) {
+      console.log(`Closing connection to ${peer}: ${error.message} (${error.reason})`);
+    } else if (errorCode(error) !== undefined) {
+      // So does one whose connection fails (a reset, say).
+      console.log(`Lost connection to ${peer}: ${explainSocketError(error, { address: peer })}`);
+    } else {
+      throw error; // anything else is a bug in this program: let it crash with its stack trace
+    }
   } finally {
     socket.destroy();
     connections.delete(socket);

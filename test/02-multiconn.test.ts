@@ -61,9 +61,13 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 describe('lesson 02: multi-connection server and client', () => {
   test('1, 3 and 100 connections all complete with every byte back in order', async () => {
     const server = await startServer(serverFile);
-    let served = 0;
-    for (const count of [1, 3, 100]) {
-      const result = await runProgram(clientFile, ['127.0.0.1', String(server.port), String(count)]);
+    const counts = [1, 3, 100];
+    // Three client programs at once, 104 connections in all, on one server.
+    const results = await Promise.all(
+      counts.map((count) => runProgram(clientFile, ['127.0.0.1', String(server.port), String(count)])),
+    );
+    results.forEach((result, index) => {
+      const count = counts[index]!;
       const output = outputOf(result, server);
       expect(result.exitCode, output).toBe(0);
       expect(result.stderrLines, output).toEqual([]);
@@ -73,13 +77,10 @@ describe('lesson 02: multi-connection server and client', () => {
       expect(result.stdoutLines.at(-1), output).toBe(
         `Totals: ${count} connection${count === 1 ? '' : 's'}, ${44 * count} bytes sent, ${44 * count} bytes received`,
       );
-      served += count;
-      // Every connection the server accepted, it also closed, with its byte totals.
-      const closing = await waitForLines(server, /^Closing connection to 127\.0\.0\.1:\d+: /, served);
-      expect(closing.slice(served - count), outputOf(server)).toEqual(
-        Array(count).fill(expect.stringMatching(/: 44 bytes in, 44 bytes out$/)),
-      );
-    }
+    });
+    // Every connection the server accepted, it also closed, with its byte totals.
+    const closing = await waitForLines(server, /^Closing connection to 127\.0\.0\.1:\d+: /, 104);
+    expect(closing, outputOf(server)).toEqual(Array(104).fill(expect.stringMatching(/: 44 bytes in, 44 bytes out$/)));
   });
 
   test('per connection, the client transcript shows start, both sends, receive and close in that order', async () => {

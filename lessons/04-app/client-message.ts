@@ -3,9 +3,9 @@
 // Its states, in order: 'request' (writing it), then 'header-length', 'header'
 // and 'content' (reading the response), then 'closed'.
 
+import type net from 'node:net';
 import { formatBytes } from '../../shared/bytes.ts';
 import { ContentError, decodeContent, isProtocolError, jsonText, Message, type Content, type MessageOptions } from './message.ts';
-import type net from 'node:net';
 
 export type ClientState = 'request' | 'header-length' | 'header' | 'content' | 'closed';
 

@@ -16,7 +16,7 @@ import {
   type JsonObject,
 } from './message.ts';
 
-/** The search table. A Map, so a query such as "constructor" is just a query, never a property. */
+/** The search table. A Map, so a query such as "constructor" is looked up as a key, never as a property. */
 const SEARCH_ANSWERS = new Map([
   ['morpheus', 'Follow the white rabbit. 🐰'],
   ['ring', 'In the caves beneath the Misty Mountains. 💍'],

@@ -256,7 +256,7 @@ describe('lesson 03: framed sender and receiver', () => {
     receiver.signal('SIGINT');
     const done = await receiver.waitForExit();
     expect(done.exitCode, outputOf(done)).toBe(0);
-    expect(done.stdoutLines.at(-1), outputOf(done)).toBe('Interrupted: closing the server');
+    expect(done.stdoutLines.at(-1), outputOf(done)).toBe('Interrupted: closing the server and 1 open connection');
   });
 
   test('the sender given both --byte-by-byte and --all-at-once prints the usage line and exits 1', async () => {

@@ -36,7 +36,7 @@ try {
 // Ctrl-C: stop listening, close every open connection, and exit cleanly.
 const connections = new Set<net.Socket>();
 process.once('SIGINT', () => {
-  console.log('Interrupted: closing the server');
+  console.log(`Interrupted: closing the server and ${plural(connections.size, 'open connection')}`);
   for (const socket of connections) socket.destroy();
   server.close();
   process.exit(0);

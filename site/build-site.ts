@@ -74,7 +74,7 @@ function terminalsMarkdown(lesson: LessonEntry, transcripts: Transcript[]): stri
     (program) => `- **${program.file}** (${program.role}): ${program.summary}`,
   );
   return [
-    '## Run the pair',
+    '## A real run',
     '',
     `From the workbook folder, start the server in one terminal, then the client in another. ` +
       `This is a real run of lesson ${lesson.id}, captured when this page was built. ` +
@@ -111,7 +111,7 @@ function sourcesMarkdown(lesson: LessonEntry): string {
 function diffsMarkdown(lesson: LessonEntry, previous: LessonEntry | undefined): string {
   if (previous === undefined) return '';
   const parts = [
-    `## What changed since lesson ${previous.id}`,
+    `## Diff against lesson ${previous.id}`,
     '',
     `Each program against its counterpart in [lesson ${previous.id}](../${previous.folder}/README.md), server against server and client against client.`,
     '',

@@ -32,13 +32,18 @@ export async function useShiki(md: MarkdownIt): Promise<void> {
       trimEndingNewline: false,
       transformers: [
         {
-          name: 'workbook:prompt-lines',
+          // Classes for the stylesheet: command lines in terminal blocks,
+          // added and removed lines in diffs.
+          name: 'workbook:line-classes',
           line(node) {
-            const first = node.children[0];
-            const text = first?.type === 'element' ? first.children[0] : undefined;
-            if (this.options.lang === 'console' || this.options.lang === 'shellsession') {
-              if (text?.type === 'text' && text.value.startsWith('$ ')) this.addClassToHast(node, 'prompt');
-            }
+            const text = node.children
+              .flatMap((span) => (span.type === 'element' ? span.children : [span]))
+              .map((child) => (child.type === 'text' ? child.value : ''))
+              .join('');
+            const lang = this.options.lang;
+            if ((lang === 'console' || lang === 'shellsession') && text.startsWith('$ ')) this.addClassToHast(node, 'prompt');
+            if (lang === 'diff' && text.startsWith('+') && !text.startsWith('+++ ')) this.addClassToHast(node, 'diff-add');
+            if (lang === 'diff' && text.startsWith('-') && !text.startsWith('--- ')) this.addClassToHast(node, 'diff-remove');
           },
         },
       ],

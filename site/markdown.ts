@@ -97,8 +97,10 @@ function directiveRule(state: StateBlock, startLine: number, _endLine: number, s
 
 function inlineText(token: Token): string {
   return (token.children ?? [])
-    .filter((child) => child.type === 'text' || child.type === 'code_inline')
-    .map((child) => child.content)
+    .map((child) => {
+      if (child.type === 'text' || child.type === 'code_inline') return child.content;
+      return child.type === 'softbreak' || child.type === 'hardbreak' ? ' ' : '';
+    })
     .join('');
 }
 

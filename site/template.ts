@@ -59,7 +59,7 @@ function sidebar(shell: PageShell): string {
     .join('\n');
   return `<nav class="sidebar" id="sidebar" aria-label="Lessons">
 <ul class="nav-list">
-${item('index.html', 'Start here', '<span class="nav-number">·</span>', 'What the workbook is and how to start')}
+${item('index.html', 'Start here', '<span class="nav-number"></span>', 'What the workbook is and how to start')}
 </ul>
 <p class="nav-heading">Lessons</p>
 <ol class="nav-list">

@@ -179,7 +179,10 @@
     results.innerHTML = found
       .slice(0, 10)
       .map(function (hit) {
-        var heading = hit.heading && hit.heading !== hit.title ? ' <span class="search-result-heading">› ' + escapeHtml(hit.heading) + '</span>' : '';
+        var heading =
+          hit.heading && hit.heading !== hit.title
+            ? ' <span class="search-result-heading">› ' + highlight(hit.heading, hit.terms) + '</span>'
+            : '';
         return (
           '<a class="search-result" role="option" href="' +
           escapeHtml(hit.url) +

@@ -214,7 +214,6 @@ describe('lesson 02: multi-connection server and client', () => {
   });
 
   test.each([
-    ['server', [], serverFile],
     ['server', ['127.0.0.1'], serverFile],
     ['client', ['127.0.0.1', '65432'], clientFile],
     ['client', ['127.0.0.1', '65432', '0'], clientFile],

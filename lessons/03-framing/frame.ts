@@ -20,7 +20,7 @@ export const DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024;
 export const REQUIRED_HEADER_FIELDS = ['byteorder', 'content-type', 'content-encoding', 'content-length'] as const;
 
 export interface MessageHeader {
-  /** The sender's native byte order. Informational only: the header is text, and the prefix is always big-endian. */
+  /** The sender's native byte order, for numbers inside binary content; the framing never needs it. */
   byteorder: 'little' | 'big';
   /** What the content is, e.g. `text/json`, `text/plain`, `image/png`. */
   'content-type': string;

@@ -4,6 +4,7 @@
 // the server's port prints as the manifest's (65432), each client's ephemeral
 // port as 50001, 50002, ... in order of appearance.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import type { LessonEntry, ProgramEntry } from '../lessons/manifest.ts';
 import { ROOT, runProgram, startServer, type ProgramResult } from '../test/harness.ts';
@@ -19,10 +20,13 @@ export interface Transcript {
 
 /**
  * A server that does not exit by itself (it serves clients until Ctrl-C) is
- * interrupted once it has printed nothing for this long after the last client
- * finished; one that exits by itself (lesson 01's) is simply awaited.
+ * interrupted once it has closed every connection (where /proc shows that) and
+ * then printed nothing for this long; one that exits by itself (lesson 01's)
+ * is simply awaited.
  */
-const SERVER_QUIET_MS = 400;
+const SERVER_QUIET_MS = 300;
+/** How long to wait for a server to close its connections after the last client is gone. */
+const CONNECTIONS_TIMEOUT_MS = 5_000;
 /** Ephemeral ports print as numbers from here, so pages stay the same between builds. */
 const FIRST_PLACEHOLDER_PORT = 50001;
 
@@ -34,8 +38,50 @@ function outputLines(result: ProgramResult): string[] {
   return [...result.stdoutLines, ...result.stderrLines];
 }
 
-/** Waits until the server exits, or until it has been quiet for SERVER_QUIET_MS; true if it exited. */
+/**
+ * How many TCP sockets the process has that are not listening: its connections,
+ * including ones it is still closing. Undefined where /proc cannot tell (not Linux).
+ */
+function openConnections(pid: number): number | undefined {
+  try {
+    const inodes = new Set<string>();
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      const link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      const match = link.match(/^socket:\[(\d+)\]$/);
+      if (match) inodes.add(match[1]!);
+    }
+    let count = 0;
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!fs.existsSync(table)) continue;
+      for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const columns = line.trim().split(/\s+/);
+        // Column 3 is the state (0A is LISTEN), column 9 the socket's inode.
+        if (columns.length > 9 && columns[3] !== '0A' && inodes.has(columns[9]!)) count++;
+      }
+    }
+    return count;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves once the server has no open connections, or after CONNECTIONS_TIMEOUT_MS. */
+async function connectionsClosed(server: Awaited<ReturnType<typeof startServer>>): Promise<void> {
+  const pid = server.pid;
+  if (pid === undefined) return;
+  const deadline = Date.now() + CONNECTIONS_TIMEOUT_MS;
+  let exited = false;
+  void server.finished.then(() => (exited = true));
+  while (!exited && Date.now() < deadline) {
+    const open = openConnections(pid);
+    if (open === undefined || open === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Waits until the server exits, or has closed its connections and gone quiet; true if it exited. */
 async function serverSettled(server: Awaited<ReturnType<typeof startServer>>): Promise<boolean> {
+  await connectionsClosed(server);
   let seen = -1;
   while (server.stdoutLines.length + server.stderrLines.length !== seen) {
     seen = server.stdoutLines.length + server.stderrLines.length;

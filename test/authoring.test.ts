@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { lessons } from '../lessons/manifest.ts';
-import { runAuthoringCheck, starterProject, variantProject, type AuthoringRun } from './exercise/authoring.ts';
+import { runAuthoringCheck, starterCase, variantCase, type AuthoringRun } from './exercise/authoring.ts';
 import { lessonPaths, lessonRegions, loadHints, loadKnownBad, missingPart, occurrences } from './exercise/lesson-data.ts';
 import type { ModuleResult } from './exercise/run-checks.ts';
 
@@ -72,7 +72,7 @@ describe.each(present.map((lesson) => [lesson.folder, lesson] as const))('%s', (
   });
 
   test('its generated starter fails its checks', () => {
-    const result = resultOf(starterProject(lesson));
+    const result = resultOf(starterCase(lesson));
     expect(result.errors, 'the spec did not load').toEqual([]);
     expect(failed(result), 'every check passed against the starter: the exercise regions do not cover what the checks test').not.toEqual([]);
   });
@@ -87,7 +87,7 @@ describe.each(present.map((lesson) => [lesson.folder, lesson] as const))('%s', (
   test.each(variants.map((variant) => [variant.name, variant] as const))(
     'known-bad variant %s fails the check it names',
     (_name, variant) => {
-      const result = resultOf(variantProject(lesson, variant));
+      const result = resultOf(variantCase(lesson, variant));
       const titles = result.tests.map((check) => check.name);
       expect(titles, `no check titled "${variant.failsCheck}" in test/${lesson.folder}.test.ts`).toContain(variant.failsCheck);
       const check = result.tests.find((entry) => entry.name === variant.failsCheck)!;

@@ -1,18 +1,19 @@
-// Setup for the authoring check's vitest child (test/exercise/authoring.config.ts):
-// a project can run one check only (WORKBOOK_ONLY_TEST, its exact title), or stop
-// after the first failing check (WORKBOOK_BAIL=1), so a starter or a known-bad
-// variant costs one or two checks, not a whole spec.
+// Setup for the authoring check's vitest child (test/exercise/authoring.config.ts).
+// Each case file sets WORKBOOK_ONLY_TEST (run just the check with that exact
+// title) or WORKBOOK_BAIL=1 (stop after the first failing check) before it
+// loads the spec, so a starter or a known-bad variant costs one or two checks,
+// not a whole spec. Read at each test: case files share a worker.
 
 import { beforeEach } from 'vitest';
 
-const only = process.env.WORKBOOK_ONLY_TEST || undefined;
-const bail = process.env.WORKBOOK_BAIL === '1';
-let failed = false;
+const failedFiles = new Set<string>();
 
 beforeEach((context) => {
-  if (bail && failed) context.skip('an earlier check failed already');
+  const file = context.task.file.filepath;
+  const only = process.env.WORKBOOK_ONLY_TEST || undefined;
+  if (process.env.WORKBOOK_BAIL === '1' && failedFiles.has(file)) context.skip('an earlier check failed already');
   if (only !== undefined && context.task.name !== only) context.skip('not the check under test');
   context.onTestFailed(() => {
-    failed = true;
+    failedFiles.add(file);
   });
 });

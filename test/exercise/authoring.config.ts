@@ -1,29 +1,21 @@
 // Vitest settings for the authoring check's child run (see test/exercise/authoring.ts):
-// one project per case, each running a lesson spec against its own copy of the lesson.
+// the case files in one folder, two workers that each run many of them in turn.
 
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { PLAN_ENV, type AuthoringCase } from './authoring-plan.ts';
 
-const cases = JSON.parse(process.env[PLAN_ENV] ?? '[]') as AuthoringCase[];
+const cases = process.env.WORKBOOK_AUTHORING_CASES;
+if (cases === undefined) throw new Error('run by test/exercise/authoring.ts, which sets WORKBOOK_AUTHORING_CASES');
 
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('../..', import.meta.url)),
+    include: [`${cases}/*.test.ts`],
+    setupFiles: ['test/setup.ts', 'test/exercise/authoring-setup.ts'],
+    // Cases share a worker: starting one per case would cost more than most cases do.
+    isolate: false,
     maxWorkers: 2,
-    projects: cases.map((entry) => ({
-      test: {
-        name: entry.project,
-        include: [entry.spec],
-        setupFiles: ['test/setup.ts', 'test/exercise/authoring-setup.ts'],
-        env: {
-          WORKBOOK_LESSON_DIRS: JSON.stringify({ [entry.lessonId]: entry.dir }),
-          WORKBOOK_ONLY_TEST: entry.onlyTest ?? '',
-          WORKBOOK_BAIL: entry.onlyTest === undefined ? '1' : '',
-        },
-        testTimeout: 30_000,
-        hookTimeout: 30_000,
-      },
-    })),
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });

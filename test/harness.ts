@@ -3,7 +3,8 @@
 // stops what it started. Failures carry each program's own output.
 // It does not import vitest, so the site generator can use it to capture transcripts.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
@@ -21,24 +22,17 @@ const TSX_LOADER = import.meta.resolve('tsx');
 // files through tsx instead, and a program that does not compile runs under
 // tsx too, so its own error message is what the check shows.
 const compiledPrograms = new Map<string, string>();
-let compiledDir: string | undefined;
+const COMPILED_DIR = path.join(ROOT, 'node_modules', '.cache', 'workbook-programs');
 
 function commandFor(file: string): string[] {
   if (process.env.WORKBOOK_RUN_WITH_TSX === '1' || !file.endsWith('.ts')) return ['--import', TSX_LOADER, file];
   let compiled = compiledPrograms.get(file);
   if (compiled === undefined) {
-    if (compiledDir === undefined) {
-      const cache = path.join(ROOT, 'node_modules', '.cache');
-      mkdirSync(cache, { recursive: true });
-      const dir = mkdtempSync(path.join(cache, 'workbook-programs-'));
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-      compiledDir = dir;
-    }
-    compiled = path.join(compiledDir, `${compiledPrograms.size}-${path.basename(file, '.ts')}.mjs`);
+    let code: string;
     try {
-      buildSync({
+      const result = buildSync({
         entryPoints: [file],
-        outfile: compiled,
+        write: false,
         bundle: true,
         packages: 'external',
         platform: 'node',
@@ -46,8 +40,18 @@ function commandFor(file: string): string[] {
         target: 'node20',
         logLevel: 'silent',
       });
+      code = result.outputFiles[0]!.text;
     } catch {
       return ['--import', TSX_LOADER, file];
+    }
+    // Named by content: parallel test processes share files, and an edit makes a new one.
+    const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+    compiled = path.join(COMPILED_DIR, `${path.basename(file, '.ts')}-${hash}.mjs`);
+    if (!existsSync(compiled)) {
+      mkdirSync(COMPILED_DIR, { recursive: true });
+      const partial = `${compiled}.${process.pid}.tmp`;
+      writeFileSync(partial, code);
+      renameSync(partial, compiled);
     }
     compiledPrograms.set(file, compiled);
   }

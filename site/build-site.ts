@@ -141,6 +141,25 @@ function diffsMarkdown(lesson: LessonEntry, previous: LessonEntry | undefined): 
   return parts.join('\n');
 }
 
+/** README.md, with a pointer to the first lesson before its first section. */
+function homeMarkdown(first: LessonEntry | undefined): string {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf('\n## ');
+  if (first === undefined || at === -1) return readme;
+  const start = [
+    '',
+    '<div class="start-here">',
+    '',
+    `**Start here:** [Lesson ${first.id}: ${first.title}](lessons/${first.folder}/README.md). ` +
+      'Read a lesson, run its two programs in two terminals as its page shows, then try its exercises ' +
+      `and check your copy with \`npm run check -- ${first.id}\`. The lessons are in the list on the left, in order.`,
+    '',
+    '</div>',
+    '',
+  ].join('\n');
+  return readme.slice(0, at) + '\n' + start + readme.slice(at);
+}
+
 function copyAssets(outDir: string): void {
   const assets = path.join(outDir, 'assets');
   fs.mkdirSync(assets, { recursive: true });
@@ -254,7 +273,7 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
     }
   };
 
-  const home = render('README.md', fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+  const home = render('README.md', homeMarkdown(written[0]));
   writePage('index.html', SITE_TITLE, 'Learn TCP socket programming on Node.js, one runnable lesson at a time.', home.html, home.env, true);
 
   written.forEach((lesson, index) => {

@@ -12,6 +12,7 @@ import { existsSync, readFileSync, watch } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { lessons, type LessonEntry } from '../../lessons/manifest.ts';
+import { ROOT } from '../harness.ts';
 import { resolveLessonOrExit, shownDir } from './cli.ts';
 import type { TestOutcome } from './events.ts';
 import { checkLine, describeError, failedLine, formatFailure, makeStyle, wantsColour } from './format.ts';
@@ -79,7 +80,13 @@ function main(): void {
 }
 
 /** Runs the checks once and prints the results; true when every check passed. */
-async function checkOnce(targets: Target[], skipped: string[], advanceHint: boolean, watching: boolean): Promise<boolean> {
+async function checkOnce(
+  targets: Target[],
+  skipped: string[],
+  advanceHint: boolean,
+  watching: boolean,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const main = targets.at(-1)!;
   const earlier = targets.slice(0, -1);
   const mainSpec = lessonPaths(main.lesson).spec;
@@ -94,9 +101,10 @@ async function checkOnce(targets: Target[], skipped: string[], advanceHint: bool
   const result = await runChecks({
     files: targets.map((target) => lessonPaths(target.lesson).spec),
     lessonDirs: Object.fromEntries(targets.map((target) => [target.lesson.id, target.dir])),
+    signal,
     onEvent: (event) => {
       if (event.type === 'test' && path.resolve(event.file) === mainSpec && event.test.state !== 'skipped') {
-        print(`  ${checkLine(event.test, style)}`);
+        print(`  ${checkLine(tidy(event.test), style)}`);
       }
     },
   });
@@ -107,6 +115,7 @@ async function checkOnce(targets: Target[], skipped: string[], advanceHint: bool
       result.modules.find((module) => path.resolve(module.file) === lessonPaths(target.lesson).spec),
     ]),
   );
+  if (result.aborted) return false;
   const broken = targets.find((target) => {
     const module = byLesson.get(target.lesson.id);
     return module === undefined || module.errors.length > 0 || module.tests.length === 0;
@@ -133,12 +142,13 @@ async function checkOnce(targets: Target[], skipped: string[], advanceHint: bool
       checkedAt: new Date().toISOString(),
     });
     if (target !== main) {
+      if (target === earlier[0]) print(`\n  Earlier lessons:`);
       print(
         failing.length === 0
           ? `  ${style.pass('✓')} lesson ${target.lesson.id} (${shownDir(target.dir)}): all ${ran.length} checks still pass`
           : `  ${style.fail('✗')} lesson ${target.lesson.id} (${shownDir(target.dir)}): ${failing.length} of ${ran.length} checks fail now`,
       );
-      for (const test of failing) print(`      ${checkLine(test, style)}`);
+      for (const test of failing) print(`      ${checkLine(tidy(test), style)}`);
     }
     if (firstFailure === undefined && failing.length > 0) firstFailure = { target, test: failing[0]! };
   }
@@ -152,7 +162,7 @@ async function checkOnce(targets: Target[], skipped: string[], advanceHint: bool
     return true;
   }
 
-  print(formatFailure(firstFailure.test, style, failingSource(firstFailure.target.lesson, firstFailure.test)).join('\n'));
+  print(formatFailure(tidy(firstFailure.test), style, failingSource(firstFailure.target.lesson, firstFailure.test)).join('\n'));
   print();
   printHint(firstFailure.target.lesson, advanceHint);
   const mainTests = byLesson.get(main.lesson.id)!.tests.filter((test) => test.state !== 'skipped');
@@ -163,6 +173,11 @@ async function checkOnce(targets: Target[], skipped: string[], advanceHint: bool
       (watching ? 'Save a file to check again.' : `Fix the first failing check, then run: npm run check -- ${main.lesson.id}`),
   );
   return false;
+}
+
+/** A check's title with paths inside the workbook shown relative to it, as the learner types them. */
+function tidy(test: TestOutcome): TestOutcome {
+  return { ...test, name: test.name.replaceAll(`${ROOT}${path.sep}`, '') };
 }
 
 /** The spec line that failed, so "Expected: 0" comes with `expect(result.exitCode, output).toBe(0)`. */
@@ -270,10 +285,15 @@ function watchAndCheck(targets: Target[], skipped: string[], advanceHint: boolea
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let advance = advanceHint;
+  let runs = 0;
+  const stop = new AbortController();
   const run = async () => {
     running = true;
     if (process.stdout.isTTY) process.stdout.write('\u001bc');
-    lastPassed = await checkOnce(targets, skipped, advance, true);
+    else if (runs > 0) print(style.dim('\n--- a file changed: checking again ---\n'));
+    runs += 1;
+    lastPassed = await checkOnce(targets, skipped, advance, true, stop.signal);
+    if (stop.signal.aborted) return;
     advance = false;
     running = false;
     print(style.dim(`Watching ${targets.map((target) => shownDir(target.dir)).join(', ')} for changes. Ctrl-C stops.`));
@@ -293,6 +313,7 @@ function watchAndCheck(targets: Target[], skipped: string[], advanceHint: boolea
   };
   const watchers = targets.map((target) => watch(target.dir, { recursive: true }, onChange));
   process.on('SIGINT', () => {
+    stop.abort();
     for (const watcher of watchers) watcher.close();
     print();
     process.exit(lastPassed ? 0 : 1);

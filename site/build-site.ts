@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import MiniSearch from 'minisearch';
-import { lessons, type LessonEntry } from '../lessons/manifest.ts';
+import { lessons as manifestLessons, type LessonEntry } from '../lessons/manifest.ts';
 import { unifiedDiff } from './diff.ts';
 import { BuildError, createMarkdown, fence, newEnv, ROOT, type LinkTarget, type RenderEnv } from './markdown.ts';
 import { renderPage, SITE_TITLE, type NavLink } from './template.ts';
@@ -39,6 +39,8 @@ export interface BuildOptions {
   outDir?: string;
   /** Where warnings go (one line each); console.warn by default. */
   warn?: (line: string) => void;
+  /** The lesson list; lessons/manifest.ts by default. */
+  lessons?: readonly LessonEntry[];
 }
 
 export function lessonPageFile(lesson: LessonEntry): string {
@@ -173,6 +175,7 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
   const started = performance.now();
   const outDir = path.resolve(options.outDir ?? DEFAULT_OUT_DIR);
   const warn = options.warn ?? ((line: string) => console.warn(line));
+  const lessons = options.lessons ?? manifestLessons;
 
   const written = lessons.filter(isWritten);
   const skipped = lessons.filter((lesson) => !isWritten(lesson));

@@ -5,10 +5,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { lessons } from '../lessons/manifest.ts';
+import { lessons as manifestLessons, type LessonEntry } from '../lessons/manifest.ts';
 import { buildSite, lessonPageFile, type BuildResult } from '../site/build-site.ts';
 import { unifiedDiff } from '../site/diff.ts';
 import { BuildError, createMarkdown, extractRegion, newEnv, ROOT } from '../site/markdown.ts';
+
+// A lesson in the list whose folder does not exist yet, as while a lesson is being written.
+const NOT_WRITTEN: LessonEntry = {
+  id: '99',
+  folder: '99-not-written-yet',
+  title: 'A lesson still in writing',
+  summary: 'Not there yet.',
+  programs: [],
+};
+const lessons = [...manifestLessons, NOT_WRITTEN];
 
 let outDir: string;
 let result: BuildResult;
@@ -16,7 +26,7 @@ const warnings: string[] = [];
 
 beforeAll(async () => {
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-site-'));
-  result = await buildSite({ outDir, warn: (line) => warnings.push(line) });
+  result = await buildSite({ outDir, lessons, warn: (line) => warnings.push(line) });
 });
 
 afterAll(() => {
@@ -56,6 +66,9 @@ describe('the lesson site build', () => {
       }
     }
     expect(warnings, context).toHaveLength(result.skipped.length);
+    expect(result.skipped, context).toContain(NOT_WRITTEN);
+    // The sidebar still lists it, unlinked.
+    expect(page('index.html')).toMatch(/<span class="nav-link unwritten"[^>]*>.*A lesson still in writing<\/span>/);
   });
 
   test('every included block is byte-identical to its source file or region', () => {
@@ -73,7 +86,7 @@ describe('the lesson site build', () => {
   });
 
   test('each lesson page shows every program in full, the two terminals of a real run, and a diff against the previous lesson', () => {
-    for (const lesson of lessons.filter((entry) => hasReadme(entry.folder))) {
+    for (const lesson of manifestLessons.filter((entry) => hasReadme(entry.folder))) {
       const html = page(lessonPageFile(lesson));
       const sources = includedBlocks(html).map((block) => block.source);
       const text = textOf(html);

@@ -66,6 +66,7 @@ function lessonSources(lesson: LessonEntry): string[] {
 }
 
 function terminalsMarkdown(lesson: LessonEntry, transcripts: Transcript[]): string {
+  if (transcripts.length === 0) return '';
   const panes = transcripts.map((transcript, index) => {
     const label = `Terminal ${index === 0 ? 1 : 2}: the ${transcript.program.role}` +
       (transcripts.length > 2 && index > 0 ? ` (${transcript.program.file})` : '');

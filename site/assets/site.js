@@ -240,37 +240,34 @@
     });
   }
 
-  // The outline marks the section being read.
+  // The outline marks the section being read: the last heading above the top third.
   var outlineLinks = Array.prototype.slice.call(document.querySelectorAll('.outline a'));
-  if (outlineLinks.length > 0 && 'IntersectionObserver' in window) {
-    var byId = {};
-    outlineLinks.forEach(function (link) {
-      byId[decodeURIComponent(link.getAttribute('href').slice(1))] = link;
+  var outlineHeadings = outlineLinks.map(function (link) {
+    return document.getElementById(decodeURIComponent(link.getAttribute('href').slice(1)));
+  });
+  var outlinePending = false;
+  function updateOutline() {
+    outlinePending = false;
+    var line = window.innerHeight / 3;
+    var current = -1;
+    outlineHeadings.forEach(function (heading, index) {
+      if (heading && heading.getBoundingClientRect().top <= line) current = index;
     });
-    var headings = Object.keys(byId)
-      .map(function (id) {
-        return document.getElementById(id);
-      })
-      .filter(Boolean);
-    var visible = new Set();
-    var observer = new IntersectionObserver(
-      function (entries) {
-        entries.forEach(function (entry) {
-          if (entry.isIntersecting) visible.add(entry.target);
-          else visible.delete(entry.target);
-        });
-        var current = headings.filter(function (heading) {
-          return visible.has(heading);
-        })[0];
-        if (!current) return;
-        outlineLinks.forEach(function (link) {
-          link.classList.toggle('active', link === byId[current.id]);
-        });
+    outlineLinks.forEach(function (link, index) {
+      link.classList.toggle('active', index === current);
+    });
+  }
+  if (outlineLinks.length > 0) {
+    window.addEventListener(
+      'scroll',
+      function () {
+        if (!outlinePending) {
+          outlinePending = true;
+          window.requestAnimationFrame(updateOutline);
+        }
       },
-      { rootMargin: '0px 0px -60% 0px' },
+      { passive: true },
     );
-    headings.forEach(function (heading) {
-      observer.observe(heading);
-    });
+    updateOutline();
   }
 })();

@@ -26,8 +26,15 @@ let run: AuthoringRun;
 
 beforeAll(async () => {
   run = await runAuthoringCheck(present);
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const slowest = [...run.results]
+    .map(([name, result]) => [name, result.tests.reduce((sum, check) => sum + (check.durationMs ?? 0), 0)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([name, ms]) => `${name} ${seconds(ms)}`);
   console.log(
-    `Authoring check: ${run.results.size} starter and known-bad runs for ${present.length} lesson(s) took ${(run.wallMs / 1000).toFixed(1)} s.`,
+    `Authoring check: ${run.results.size} starter and known-bad runs for ${present.length} lesson(s) took ${seconds(run.wallMs)}` +
+      ` (slowest: ${slowest.join(', ')}).`,
   );
 }, 120_000);
 

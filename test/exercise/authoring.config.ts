@@ -13,8 +13,9 @@ export default defineConfig({
     include: [`${cases}/*.test.ts`],
     setupFiles: ['test/setup.ts', 'test/exercise/authoring-setup.ts'],
     // Cases share a worker: starting one per case would cost more than most cases do.
+    // Three, on two cores: most checks wait (for timeouts, slow readers) more than they compute.
     isolate: false,
-    maxWorkers: 2,
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -4,75 +4,31 @@
 // so a codec bug cannot hide behind itself.
 
 import net from 'node:net';
-import os from 'node:os';
 import { once } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
 import { encodeJson, encodeMessage } from '../lessons/03-framing/frame.ts';
-import { outputOf, programPath, runProgram, startServer, type RunningServer } from './harness.ts';
+import { outputOf, programPath, runProgram, startServer } from './harness.ts';
 import { connectRaw, exchange, readUntilClose } from './net-helpers.ts';
+import {
+  ANSWERS,
+  ask,
+  escapeRegExp,
+  binaryRequest,
+  binaryResponse,
+  frame,
+  headerText,
+  jsonFrame,
+  jsonResponse,
+  linesAbout,
+  localAddr,
+  prefixed,
+  searchRequest,
+  shown,
+} from './app-wire.ts';
 
 const serverFile = programPath('04', 'app-server.ts');
 const clientFile = programPath('04', 'app-client.ts');
-
-const BYTEORDER = os.endianness() === 'LE' ? 'little' : 'big';
-const ANSWERS: Record<string, string> = {
-  morpheus: 'Follow the white rabbit. 🐰',
-  ring: 'In the caves beneath the Misty Mountains. 💍',
-  '🐶': '🐾 Playing ball! 🏐',
-};
-
-/** The 2-byte big-endian length, then the header and content bytes. */
-function prefixed(header: string | Buffer, content: Buffer = Buffer.alloc(0)): Buffer {
-  const headerBytes = Buffer.isBuffer(header) ? header : Buffer.from(header, 'utf8');
-  const prefix = Buffer.alloc(2);
-  prefix.writeUInt16BE(headerBytes.length);
-  return Buffer.concat([prefix, headerBytes, content]);
-}
-
-/** The header the tutorial's programs write, spaced the way Python's json.dumps spaces it. */
-function headerText(type: string, encoding: string, length: number, byteorder = BYTEORDER): string {
-  return `{"byteorder": "${byteorder}", "content-type": "${type}", "content-encoding": "${encoding}", "content-length": ${length}}`;
-}
-
-function frame(type: string, encoding: string, content: Buffer): Buffer {
-  return prefixed(headerText(type, encoding, content.length), content);
-}
-
-const jsonFrame = (json: string) => frame('text/json', 'utf-8', Buffer.from(json, 'utf8'));
-const searchRequest = (value: string) => jsonFrame(`{"action": "search", "value": ${JSON.stringify(value)}}`);
-const jsonResponse = (result: string) => jsonFrame(`{"result": ${JSON.stringify(result)}}`);
-const binaryRequest = (bytes: Buffer) => frame('binary/custom-client-binary-type', 'binary', bytes);
-const binaryResponse = (request: Buffer) =>
-  frame('binary/custom-server-binary-type', 'binary', Buffer.concat([Buffer.from('First 10 bytes of request: '), request.subarray(0, 10)]));
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** The transcript line for bytes: `'\x00g{...}' (146 bytes)`. */
-function shown(bytes: Buffer): string {
-  return `'${escapeBytes(bytes)}' (${bytes.length} bytes)`;
-}
-
-/** The server's lines about one client, once it has closed that connection. */
-async function linesAbout(server: RunningServer, addr: string): Promise<string[]> {
-  await server.waitForLine(new RegExp(`^Closing connection to ${escapeRegExp(addr)}$`));
-  const mentions = new RegExp(`${escapeRegExp(addr)}(?!\\d)`);
-  return server.stdoutLines.filter((line) => mentions.test(line));
-}
-
-function localAddr(socket: net.Socket): string {
-  return `127.0.0.1:${socket.localPort}`;
-}
-
-/** Sends a request the way the tutorial's client does (no half-close) and reads until the server closes. */
-async function ask(port: number, request: Buffer): Promise<Buffer> {
-  const socket = await connectRaw(port);
-  const reply = readUntilClose(socket);
-  socket.write(request);
-  return reply;
-}
 
 describe('lesson 04: application server and client', () => {
   test('app-client gets each search answer and the no-match answer, and both sides log the bytes', async () => {

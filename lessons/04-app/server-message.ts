@@ -3,7 +3,7 @@
 // Its states, in order: 'header-length', 'header', 'content' (all three read the
 // request), 'response' (writing the answer), 'closed'.
 
-import { escapeBytes, formatBytes } from '../../shared/bytes.ts';
+import { escapeBytes, formatBytes, plural } from '../../shared/bytes.ts';
 import {
   binaryMessage,
   ContentError,
@@ -81,7 +81,10 @@ export class ServerMessage extends Message {
 
   read(chunk: Buffer | null): void {
     // Reading stops once the request is whole: one request per connection.
-    if (this.state === 'response' || this.state === 'closed') return;
+    if (this.state === 'response' || this.state === 'closed') {
+      if (chunk !== null && this.state === 'response') this.ignoreExtra(chunk.length);
+      return;
+    }
     try {
       if (chunk === null) {
         // Throws if the peer stopped in the middle of a request.
@@ -90,13 +93,16 @@ export class ServerMessage extends Message {
         return;
       }
       // exercise(read-request): Push the chunk into the decoder; once it hands back a whole message, check it and keep it in this.request.
-      // The decoder keeps partial bytes between calls and returns a message only
-      // when all its content is in: no request is answered before that.
-      const [message] = this.decoder.push(chunk);
-      if (message === undefined) return;
-      this.request = parseRequest(decodeContent(message));
+      // The decoder keeps partial bytes between calls and hands out a message only
+      // when all its content is in: no request is answered before that. One
+      // request per connection: take the first, and leave any bytes after it unread.
+      const next = this.decoder.decode(chunk).next();
+      if (next.done) return;
+      this.request = parseRequest(decodeContent(next.value));
       // end exercise
       this.logRequest(this.request);
+      // Bytes that came in the same chunk after the request are not a second request.
+      if (this.decoder.bufferedBytes > 0) this.ignoreExtra(this.decoder.bufferedBytes);
     } catch (error) {
       // Whatever this client sent, it costs this client its connection, never the server.
       const reason = isProtocolError(error) ? `protocol error from ${this.addr}: ${error.message}` : String(error);
@@ -116,6 +122,10 @@ export class ServerMessage extends Message {
       // The response is out: nothing is left to do on this connection.
       this.close();
     }
+  }
+
+  private ignoreExtra(length: number): void {
+    console.log(`Ignoring ${plural(length, 'byte')} that ${this.addr} sent after its request`);
   }
 
   private logRequest(request: Request): void {

@@ -1,0 +1,228 @@
+// Hostile input: what a learner's server must survive before they copy its
+// patterns into real code. Each malformed input goes to the lesson 04 server
+// while a well-behaved client is half-way through its own request; the bad
+// connection must be closed with one logged reason and the good client
+// answered. Then 10,000 random byte strings, and the server still answers.
+// Lessons 01-03 get the matching subset: early close, garbage, resets.
+
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { escapeBytes } from '../shared/bytes.ts';
+import { outputOf, programPath, runProgram, startServer, type RunningServer } from './harness.ts';
+import { connectRaw, exchange, readUntilClose } from './net-helpers.ts';
+import {
+  ANSWERS,
+  ask,
+  escapeRegExp,
+  jsonResponse,
+  linesAbout,
+  localAddr,
+  prefixed,
+  searchRequest,
+} from './app-wire.ts';
+
+const SEARCH = Buffer.from('{"action": "search", "value": "morpheus"}');
+const MAX_CONTENT_LENGTH = 1024;
+
+/** A header with every field as given, in the order Python writes them; `undefined` drops a field. */
+function header(fields: Record<string, unknown>): string {
+  const all: Record<string, unknown> = {
+    byteorder: 'little',
+    'content-type': 'text/json',
+    'content-encoding': 'utf-8',
+    'content-length': SEARCH.length,
+    ...fields,
+  };
+  const present = Object.entries(all).filter(([, value]) => value !== undefined);
+  return `{${present.map(([key, value]) => `"${key}": ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`).join(', ')}}`;
+}
+
+interface Row {
+  name: string;
+  bytes: Buffer;
+  /** After the bytes: half-close, reset, or (default) wait for the server to act. */
+  then?: 'end' | 'reset';
+  /** The reason the server logs before `Closing connection to ADDR`. */
+  reason: RegExp;
+}
+
+const protocolError = (text: string) => new RegExp(`^Protocol error from ADDR: ${escapeRegExp(text)}`);
+const truncated = protocolError('stream ended in the middle of a message');
+// A reset is logged as such, or, when it lands before the server has read the
+// last bytes, Linux reports a plain end of stream: then the request is cut short.
+const resetOrTruncated = new RegExp(`^(Connection reset by ADDR \\(ECONNRESET\\)|${truncated.source.slice(1)})`);
+const notWholeNumber = protocolError('"content-length" must be a whole number of bytes');
+
+const ROWS: Row[] = [
+  { name: 'a truncated 2-byte prefix', bytes: Buffer.of(0x00), then: 'end', reason: truncated },
+  { name: 'header length 0', bytes: prefixed('', SEARCH), reason: protocolError('header is not valid JSON') },
+  {
+    name: 'a header length larger than what follows, then close',
+    bytes: Buffer.concat([Buffer.of(0x01, 0x00), Buffer.from(header({}))]),
+    then: 'end',
+    reason: truncated,
+  },
+  { name: 'a header that is not JSON', bytes: prefixed('byteorder=little', SEARCH), reason: protocolError('header is not valid JSON') },
+  { name: 'a header that is not an object', bytes: prefixed('"text/json"', SEARCH), reason: protocolError('header is JSON but not an object') },
+  { name: 'a header that is not UTF-8', bytes: prefixed(Buffer.of(0x7b, 0xc0, 0xaf, 0x7d), SEARCH), reason: protocolError('header is not valid UTF-8') },
+  ...['byteorder', 'content-type', 'content-encoding', 'content-length'].map((field) => ({
+    name: `a header missing ${field}`,
+    bytes: prefixed(header({ [field]: undefined }), SEARCH),
+    reason: protocolError(`header is missing "${field}"`),
+  })),
+  { name: 'a negative content-length', bytes: prefixed(header({ 'content-length': -1 }), SEARCH), reason: notWholeNumber },
+  { name: 'a fractional content-length', bytes: prefixed(header({ 'content-length': 1.5 }), SEARCH), reason: notWholeNumber },
+  { name: 'a content-length that is a string', bytes: prefixed(header({ 'content-length': '41' }), SEARCH), reason: notWholeNumber },
+  { name: 'a content-length of 2^53', bytes: prefixed(header({ 'content-length': 2 ** 53 })), reason: notWholeNumber },
+  {
+    name: 'a content-length above the maximum, refused before any content',
+    bytes: prefixed(header({ 'content-length': MAX_CONTENT_LENGTH + 1 })),
+    reason: protocolError(`"content-length" is ${MAX_CONTENT_LENGTH + 1} bytes, above the limit of ${MAX_CONTENT_LENGTH}`),
+  },
+  { name: 'content shorter than announced, then close', bytes: searchRequest('morpheus').subarray(0, -3), then: 'end', reason: truncated },
+  {
+    name: 'an unknown content-encoding for JSON',
+    bytes: prefixed(header({ 'content-encoding': 'utf-32' }), SEARCH),
+    reason: protocolError('content-encoding "utf-32" is not supported for text/json'),
+  },
+  { name: 'a reset in the middle of the header', bytes: searchRequest('ring').subarray(0, 40), then: 'reset', reason: resetOrTruncated },
+  { name: 'a reset in the middle of the content', bytes: searchRequest('ring').subarray(0, -4), then: 'reset', reason: resetOrTruncated },
+];
+
+/** Sends a row's bytes on a new connection and returns that connection's address. */
+async function sendBadBytes(server: RunningServer, row: Row): Promise<string> {
+  const bad = await connectRaw(server.port);
+  const addr = localAddr(bad);
+  if (row.then === 'reset') {
+    bad.write(row.bytes);
+    // A round trip on another connection lets the server read these bytes first.
+    await ask(server.port, searchRequest('ring'));
+    bad.resetAndDestroy();
+    return addr;
+  }
+  const reply = readUntilClose(bad);
+  if (row.then === 'end') bad.end(row.bytes);
+  else bad.write(row.bytes);
+  expect((await reply).length, `${row.name}: the server answered a bad request${outputOf(server)}`).toBe(0);
+  return addr;
+}
+
+describe('hostile input to the lesson 04 server', () => {
+  const serverFile = programPath('04', 'app-server.ts');
+  const good = () => ({ request: searchRequest('morpheus'), response: jsonResponse(ANSWERS.morpheus!) });
+
+  test('every malformed input closes only its own connection with one logged reason while a good client is served', async () => {
+    const server = await startServer(serverFile, {
+      extraArgs: ['--max-content-length', String(MAX_CONTENT_LENGTH), '--idle-timeout', '2'],
+    });
+    // A client that connects and sends nothing, left alone while the rows run.
+    const silent = await connectRaw(server.port);
+    const silentAddr = localAddr(silent);
+    const silentClosed = readUntilClose(silent);
+
+    for (const row of ROWS) {
+      const goodClient = await connectRaw(server.port);
+      const goodReply = readUntilClose(goodClient);
+      goodReply.catch(() => undefined); // awaited below
+      goodClient.write(good().request.subarray(0, 30));
+
+      const addr = await sendBadBytes(server, row);
+      const lines = await linesAbout(server, addr);
+      const output = `${row.name}${outputOf(server)}`;
+      expect(lines, output).toHaveLength(3);
+      expect(lines[0], output).toBe(`Accepted connection from ${addr}`);
+      expect(lines[1], output).toMatch(new RegExp(row.reason.source.replace('ADDR', escapeRegExp(addr))));
+      expect(lines[2], output).toBe(`Closing connection to ${addr}`);
+
+      goodClient.write(good().request.subarray(30));
+      expect(escapeBytes(await goodReply), `the good client was not answered: ${output}`).toBe(escapeBytes(good().response));
+    }
+
+    expect((await silentClosed).length, outputOf(server)).toBe(0);
+    expect(await linesAbout(server, silentAddr), outputOf(server)).toEqual([
+      `Accepted connection from ${silentAddr}`,
+      `Idle timeout: ${silentAddr} sent nothing for 2 s`,
+      `Closing connection to ${silentAddr}`,
+    ]);
+  });
+
+  test('content longer than announced is answered from the announced bytes, and the rest is logged and ignored', async () => {
+    const server = await startServer(serverFile);
+    const extra = Buffer.from('{"action": "search", "value": "ring"}');
+    const socket = await connectRaw(server.port);
+    const reply = readUntilClose(socket);
+    socket.write(Buffer.concat([searchRequest('morpheus'), extra]));
+    expect(escapeBytes(await reply), outputOf(server)).toBe(escapeBytes(good().response));
+    const lines = await linesAbout(server, localAddr(socket));
+    expect(lines, outputOf(server)).toContain(`Ignoring ${extra.length} bytes that ${localAddr(socket)} sent after its request`);
+  });
+
+  test('10,000 random byte strings never take the server down, and it answers afterwards', async () => {
+    const server = await startServer(serverFile, { extraArgs: ['--max-content-length', String(MAX_CONTENT_LENGTH)] });
+    // Random noise, and valid requests with random bytes changed or cut off:
+    // the second kind gets past the prefix and into the header and content checks.
+    const valid = searchRequest('morpheus');
+    const inputs = fc.sample(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 64 }),
+        fc
+          .tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(valid.length))
+          .map(([at, value, cut]) => {
+            const copy = Buffer.from(valid);
+            copy[at] = value;
+            return copy.subarray(0, cut);
+          }),
+      ),
+      { numRuns: 10_000, seed: 20261122 },
+    );
+    let answered = 0;
+    for (let start = 0; start < inputs.length; start += 250) {
+      const replies = await Promise.all(inputs.slice(start, start + 250).map((bytes) => exchange(server.port, bytes)));
+      answered += replies.filter((reply) => reply.length > 0).length;
+    }
+    // Every connection was closed by the server (exchange waits for that), and it is still up.
+    const result = await runProgram(programPath('04', 'app-client.ts'), ['127.0.0.1', String(server.port), 'search', 'ring']);
+    expect(result.exitCode, outputOf(result, server)).toBe(0);
+    expect(result.stdoutLines, outputOf(result, server)).toContain(`Got result: ${ANSWERS.ring}`);
+    // Some mutations still form a valid request (a changed byte inside the query); most do not.
+    expect(answered, 'answered inputs').toBeLessThan(inputs.length);
+    expect(server.stderrLines, outputOf(server)).toEqual([]);
+  });
+});
+
+describe('hostile input to lessons 01-03', () => {
+  test('the lesson 01 server handles a client that connects and closes without sending', async () => {
+    const server = await startServer(programPath('01', 'echo-server.ts'));
+    expect((await exchange(server.port, Buffer.alloc(0))).length).toBe(0);
+    const done = await server.waitForExit();
+    expect(done.exitCode, outputOf(done)).toBe(0);
+    expect(done.stdoutLines.some((line) => line.startsWith('Received')), outputOf(done)).toBe(false);
+  });
+
+  test('the lesson 02 server survives early closes, resets and binary garbage, and still echoes', async () => {
+    const server = await startServer(programPath('02', 'multiconn-server.ts'));
+    // Connects and closes at once.
+    expect((await exchange(server.port, Buffer.alloc(0))).length).toBe(0);
+    // Resets in the middle of its echo.
+    const resetter = await connectRaw(server.port);
+    resetter.write(randomBytes(4096));
+    await exchange(server.port, Buffer.from('a round trip, so the server has read the bytes above'));
+    resetter.resetAndDestroy();
+    // Arbitrary bytes, all 256 values, come back exactly, on 20 connections at once.
+    const garbage = Array.from({ length: 20 }, () => randomBytes(10_000));
+    const replies = await Promise.all(garbage.map((bytes) => exchange(server.port, bytes)));
+    replies.forEach((reply, index) => expect(reply.equals(garbage[index]!), `echo ${index} differs${outputOf(server)}`).toBe(true));
+    expect(server.stderrLines, outputOf(server)).toEqual([]);
+  });
+
+  test('the lesson 03 receiver closes a connection that sends garbage or closes early, and keeps decoding others', async () => {
+    const server = await startServer(programPath('03', 'framed-receiver.ts'));
+    expect((await exchange(server.port, Buffer.alloc(0))).length).toBe(0);
+    expect((await exchange(server.port, randomBytes(5000))).length).toBe(0);
+    const sender = await runProgram(programPath('03', 'framed-sender.ts'), ['127.0.0.1', String(server.port)]);
+    expect(sender.exitCode, outputOf(sender, server)).toBe(0);
+    await server.waitForLine(/^Message 3 content/);
+    expect(server.stderrLines, outputOf(server)).toEqual([]);
+  });
+});

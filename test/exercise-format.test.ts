@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import type { CheckError, TestOutcome } from './exercise/events.ts';
 import {
   checkLine,
+  collapseStacks,
   describeError,
   failedLine,
   formatFailure,
@@ -155,6 +156,29 @@ describe('shortenLines', () => {
     const [clipped] = shortenLines(['x'.repeat(500)], plain);
     expect(clipped).toHaveLength(160);
     expect(clipped!.endsWith('...')).toBe(true);
+  });
+});
+
+describe('collapseStacks', () => {
+  test('keeps the error and the frame that threw it, and counts the rest of the stack', () => {
+    expect(
+      collapseStacks([
+        "    throw new Error('TODO(echo): write this part of server.ts');",
+        'Error: TODO(echo): write this part of server.ts',
+        '    at Socket.<anonymous> (file:///server.ts:27:11)',
+        '    at Socket.emit (node:events:524:28)',
+        '    at addChunk (node:internal/streams/readable:561:12)',
+        '',
+        'Node.js v20.20.2',
+      ]),
+    ).toEqual([
+      "    throw new Error('TODO(echo): write this part of server.ts');",
+      'Error: TODO(echo): write this part of server.ts',
+      '    at Socket.<anonymous> (file:///server.ts:27:11)',
+      '    (2 more lines of stack trace)',
+      '',
+      'Node.js v20.20.2',
+    ]);
   });
 });
 

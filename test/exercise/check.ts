@@ -250,6 +250,7 @@ function printProgress(): void {
       state = `${record.passed} of ${record.total} checks pass in ${shownDir(record.dir ?? copy)}`;
     } else if (existsSync(copy)) state = `started in ${shownDir(copy)}, not checked yet`;
     else state = 'not started';
+    if (record?.dir !== undefined && !existsSync(record.dir)) state += style.dim(' (that copy is gone)');
     print(`  ${mark} ${lesson.id}  ${lesson.title.padEnd(width)}  ${state}`);
   }
   print();

@@ -116,7 +116,28 @@ export function formatTranscript(transcript: Transcript, style: Style): string[]
   const out = [`${style.bold(transcript.command)}  ${style.dim(`(${transcript.status})`)}`];
   if (transcript.stdout.length === 0 && transcript.stderr.length === 0) out.push(style.dim('  (printed nothing)'));
   out.push(...shortenLines(transcript.stdout, style).map((line) => `  ${line}`));
-  out.push(...shortenLines(transcript.stderr, style).map((line) => `  ${style.dim('stderr:')} ${style.fail(line)}`));
+  out.push(...shortenLines(collapseStacks(transcript.stderr), style).map((line) => `  ${style.dim('stderr:')} ${style.fail(line)}`));
+  return out;
+}
+
+/** A crash's stack trace says where in Node's internals it went: one line for it is enough. */
+export function collapseStacks(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  let frames = 0;
+  const flush = () => {
+    if (frames > 0) out.push(`    (${frames} more line${frames === 1 ? '' : 's'} of stack trace)`);
+    frames = 0;
+  };
+  for (const line of lines) {
+    if (/^\s+at /.test(line)) {
+      if (frames === 0 && out.at(-1)?.match(/^\w*Error\b/)) out.push(line);
+      else frames += 1;
+      continue;
+    }
+    flush();
+    out.push(line);
+  }
+  flush();
   return out;
 }
 

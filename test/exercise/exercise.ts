@@ -2,7 +2,8 @@
 // to workspace/NN-slug/: the reference programs with each exercise region
 // replaced by a TODO that throws, and the lesson text for reference.
 
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveLessonOrExit, shownDir } from './cli.ts';
 import { copyLesson, lessonPaths, lessonRegions, starterTransform } from './lesson-data.ts';
@@ -59,6 +60,14 @@ for (const file of files) {
         ? 'complete, as in the lesson'
         : `${regions.length} TODO${regions.length === 1 ? '' : 's'}: ${regions.map((region) => region.name).join(', ')}`;
   console.log(`  ${file.padEnd(width)}  ${style.dim(note)}`);
+}
+const fromOtherLessons = new Set(
+  files
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) => [...readFileSync(path.join(dest, file), 'utf8').matchAll(/from '(?:\.\.\/)+(lessons\/[^']+)'/g)].map((match) => match[1]!)),
+);
+if (fromOtherLessons.size > 0) {
+  console.log(`It uses the workbook's own ${[...fromOtherLessons].join(', ')}, not your copy of that lesson.`);
 }
 console.log('');
 console.log(`Write the code each TODO asks for (search for "TODO("), then check your work:`);

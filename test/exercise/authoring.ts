@@ -1,7 +1,7 @@
 // The authoring check's engine. For every lesson that exists it writes the
 // generated starter and each known-bad variant as copies under workspace/, and
 // for each copy a small case file that points the lesson's spec at that copy
-// and then loads the spec. All case files run in ONE vitest child whose two
+// and then loads the spec. All case files run in ONE vitest child whose three
 // workers each run many cases (isolate: false), so a case costs its checks, not
 // a worker start: a starter stops at its first failing check, and a variant runs
 // only the check it must fail. test/authoring.test.ts asserts on the results.

@@ -9,6 +9,9 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     // Checks start real programs; a slow machine needs some slack before a check gives up.
     testTimeout: 30_000,
+    // Most of a check's time is spent waiting on sockets and child programs, not
+    // computing, so three test files at a time keep two cores busy.
+    maxWorkers: 3,
     hookTimeout: 30_000,
   },
 });

@@ -101,10 +101,10 @@ describe('lesson 01: echo server and client', () => {
   });
 
   test.each([
-    ['server', server, ['127.0.0.1', 'not-a-port']],
-    ['server', server, ['127.0.0.1', '70000']],
-    ['client', client, ['127.0.0.1', '65432', 'extra']],
-  ])('bad arguments to the %s print the usage line and exit 1 (%j)', async (_role, file, args) => {
+    ['server', 'a port that is not a number', server, ['127.0.0.1', 'not-a-port']],
+    ['server', 'a port above 65535', server, ['127.0.0.1', '70000']],
+    ['client', 'one argument too many', client, ['127.0.0.1', '65432', 'extra']],
+  ])('bad arguments to the %s (%s) print the usage line and exit 1', async (_role, _what, file, args) => {
     const result = await runProgram(file, args);
     expect(result.exitCode, outputOf(result)).toBe(1);
     expect(result.stderrLines[0], outputOf(result)).toMatch(/^Usage: echo-(server|client)\.ts \[host\] \[port\]$/);

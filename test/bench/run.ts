@@ -40,7 +40,11 @@ async function startServer(file: string, extraArgs: string[] = []): Promise<Serv
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();
       const match = seen.match(/Listening on [^\n]*:(\d+)/);
-      if (match) resolve(Number(match[1]));
+      if (!match) return;
+      // From here on the log is read and dropped, as fast as the server writes it.
+      child.stdout!.off('data', onData);
+      child.stdout!.resume();
+      resolve(Number(match[1]));
     };
     child.stdout!.on('data', onData);
     child.then(() => reject(new Error(`${path.basename(file)} exited before listening:\n${seen}`)));

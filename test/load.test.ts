@@ -93,6 +93,7 @@ describe.skipIf(!onLinux)('load on the application server', () => {
   test('500 concurrent requests to the lesson 04 server are all answered', async () => {
     const server = await startServer(programPath('04', 'app-server.ts'));
     const fdsBefore = await openFds(server.pid!);
+    const memoryBefore = await residentMiB(server.pid!);
 
     const answers = await Promise.all(
       Array.from({ length: 500 }, async () => {
@@ -118,5 +119,6 @@ describe.skipIf(!onLinux)('load on the application server', () => {
     expect(await openFds(server.pid!), `file descriptors after the clients left${outputOf(server)}`).toBeLessThanOrEqual(
       fdsBefore + 2,
     );
+    expect(await residentMiB(server.pid!), 'resident memory after the clients left (MiB)').toBeLessThan(memoryBefore + 64);
   });
 });

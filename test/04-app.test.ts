@@ -254,7 +254,7 @@ describe('lesson 04: application server and client', () => {
       expect(received[index]!.length, outputOf(server)).toBe(0);
       expect(await linesAbout(server, addr), outputOf(server)).toEqual([
         `Accepted connection from ${addr}`,
-        `Idle timeout: ${addr} sent nothing for 1 s`,
+        `Idle timeout: no data to or from ${addr} for 1 s`,
         `Closing connection to ${addr}`,
       ]);
     }

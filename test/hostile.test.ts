@@ -6,6 +6,7 @@
 // Lessons 01-03 get the matching subset: early close, garbage, resets.
 
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
@@ -142,7 +143,7 @@ describe('hostile input to the lesson 04 server', () => {
     expect((await silentClosed).length, outputOf(server)).toBe(0);
     expect(await linesAbout(server, silentAddr), outputOf(server)).toEqual([
       `Accepted connection from ${silentAddr}`,
-      `Idle timeout: ${silentAddr} sent nothing for 2 s`,
+      `Idle timeout: no data to or from ${silentAddr} for 2 s`,
       `Closing connection to ${silentAddr}`,
     ]);
   });
@@ -155,8 +156,35 @@ describe('hostile input to the lesson 04 server', () => {
     socket.write(Buffer.concat([searchRequest('morpheus'), extra]));
     expect(escapeBytes(await reply), outputOf(server)).toBe(escapeBytes(good().response));
     const lines = await linesAbout(server, localAddr(socket));
-    expect(lines, outputOf(server)).toContain(`Ignoring ${extra.length} bytes that ${localAddr(socket)} sent after its request`);
+    expect(lines, outputOf(server)).toContain(`Ignoring ${extra.length} bytes that ${localAddr(socket)} sent after its request, and anything after them`);
   });
+
+  test.skipIf(process.platform !== 'linux')(
+    'a client that never reads its response has its socket closed after the idle timeout, not kept forever',
+    async () => {
+      const server = await startServer(serverFile, {
+        extraArgs: ['--max-content-length', String(16 * 1024 * 1024), '--idle-timeout', '1'],
+      });
+      const openFds = async () => (await readdir(`/proc/${server.pid}/fd`)).length;
+      const fdsBefore = await openFds();
+      // An 8 MiB query comes back inside an 8 MiB "No match" answer: more than the
+      // kernel's buffers hold, so the server's write stalls while we do not read.
+      const socket = await connectRaw(server.port);
+      socket.on('error', () => {});
+      socket.pause();
+      socket.write(searchRequest('x'.repeat(8 * 1024 * 1024)));
+      const addr = localAddr(socket);
+      await server.waitForLine(new RegExp(`^Idle timeout: no data to or from ${escapeRegExp(addr)} for 1 s$`));
+      await server.waitForLine(new RegExp(`^Closing connection to ${escapeRegExp(addr)}$`));
+      // After a second idle timeout the server drops the stuck socket outright.
+      const deadline = Date.now() + 10_000;
+      while ((await openFds()) > fdsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await openFds(), `the server still holds the socket of a client that never reads${outputOf(server)}`).toBe(
+        fdsBefore,
+      );
+      socket.destroy();
+    },
+  );
 
   test('10,000 random byte strings never take the server down, and it answers afterwards', async () => {
     const server = await startServer(serverFile, { extraArgs: ['--max-content-length', String(MAX_CONTENT_LENGTH)] });

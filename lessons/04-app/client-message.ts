@@ -18,7 +18,8 @@ function showResponse(response: Content): void {
   }
   const { result } = response.value;
   if (typeof result !== 'string') throw new ContentError(`"result" must be a string, got ${JSON.stringify(result)}`);
-  console.log(`Got result: ${result}`);
+  // The text comes from the server: escaped if it holds control characters, so it cannot rewrite our terminal.
+  console.log(`Got result: ${/[\x00-\x1f\x7f]/.test(result) ? JSON.stringify(result) : result}`);
   // end exercise
 }
 
@@ -56,8 +57,10 @@ export class ClientMessage extends Message {
         this.close(`${this.addr} closed the connection ${partial ? 'in the middle of' : 'without sending'} a response`);
         return;
       }
-      const [message] = this.decoder.push(chunk);
-      if (message === undefined) return;
+      // One response per connection: take the first whole message, and leave any bytes after it unread.
+      const next = this.decoder.decode(chunk).next();
+      if (next.done) return;
+      const message = next.value;
       console.log(`Received response header ${jsonText(message.header)} from ${this.addr}`);
       showResponse(decodeContent(message));
     } catch (error) {

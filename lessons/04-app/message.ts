@@ -88,7 +88,7 @@ export function jsonText(value: unknown): string {
 export interface MessageOptions {
   /** The largest content-length accepted; a bigger one is refused before its content is read. */
   maxContentLength: number;
-  /** Close the connection when the peer has sent nothing for this long. */
+  /** Close the connection when no data has moved either way for this long. */
   idleTimeoutSeconds: number;
 }
 
@@ -105,10 +105,12 @@ export abstract class Message {
   /** Lesson 03's decoder: the header-length, header and content states live in it. */
   protected readonly decoder: MessageDecoder;
   protected closed = false;
+  private readonly idleTimeoutMs: number;
 
   constructor(socket: net.Socket, addr: string, options: MessageOptions) {
     this.socket = socket;
     this.addr = addr;
+    this.idleTimeoutMs = options.idleTimeoutSeconds * 1000;
     this.decoder = new MessageDecoder({ maxContentLength: options.maxContentLength });
     // The Python classes wait in select() and call read() or write() for each
     // event. There is no select() here: Node's event loop calls these listeners.
@@ -118,9 +120,10 @@ export abstract class Message {
     // A reset or another socket error ends this connection, and only this one.
     socket.on('error', (error) => this.close(explainSocketError(error, { address: addr })));
     socket.on('close', () => this.close());
-    // A peer that connects and then goes quiet would hold its socket and buffers forever.
-    socket.setTimeout(options.idleTimeoutSeconds * 1000, () => {
-      this.close(`idle timeout: ${addr} sent nothing for ${options.idleTimeoutSeconds} s`);
+    // A peer that connects and then goes quiet would hold its socket and buffers
+    // forever. 'timeout' fires when nothing was sent or received for that long.
+    socket.setTimeout(this.idleTimeoutMs, () => {
+      this.close(`idle timeout: no data to or from ${addr} for ${options.idleTimeoutSeconds} s`);
     });
   }
 
@@ -155,9 +158,11 @@ export abstract class Message {
     this.closed = true;
     if (problem !== undefined) this.report(problem);
     console.log(`Closing connection to ${this.addr}`);
-    this.socket.setTimeout(0);
     // Python's sock.close(): send what is still queued, then FIN, then let the
-    // socket go. Nothing the peer sends after this is read.
+    // socket go. destroySoon() waits for the queue to drain, so a peer that
+    // never reads would keep this socket forever: the idle timer, still
+    // running, destroys it outright if the queue does not move.
+    this.socket.setTimeout(this.idleTimeoutMs, () => this.socket.destroy());
     this.socket.destroySoon();
   }
 }

@@ -42,8 +42,10 @@ function parseRequest(content: Content): Request {
   if (content.kind === 'binary') return content;
   const json = content.value;
   const { action, value } = json;
+  if (action === undefined) throw new ContentError('"action" is missing');
   if (typeof action !== 'string') throw new ContentError(`"action" must be a string, got ${JSON.stringify(action)}`);
   if (action !== 'search') return { kind: 'other-action', json, action };
+  if (value === undefined) throw new ContentError('"value" of a search is missing');
   if (typeof value !== 'string') throw new ContentError(`"value" of a search must be a string, got ${JSON.stringify(value)}`);
   return { kind: 'search', json, value };
 }
@@ -72,6 +74,7 @@ function preview(text: string): string {
 export class ServerMessage extends Message {
   private request: Request | undefined;
   private response: Buffer | undefined;
+  private ignoredExtra = false;
 
   get state(): ServerState {
     if (this.closed) return 'closed';
@@ -80,7 +83,10 @@ export class ServerMessage extends Message {
   }
 
   read(chunk: Buffer | null): void {
-    // Reading stops once the request is whole: one request per connection.
+    // One request per connection: once it is whole, later bytes are read and
+    // dropped. Reading them (rather than leaving them in the kernel, as the
+    // tutorial does) matters at close: closing a socket with unread bytes makes
+    // the system send a reset, which can destroy our response on its way.
     if (this.state === 'response' || this.state === 'closed') {
       if (chunk !== null && this.state === 'response') this.ignoreExtra(chunk.length);
       return;
@@ -105,7 +111,10 @@ export class ServerMessage extends Message {
       if (this.decoder.bufferedBytes > 0) this.ignoreExtra(this.decoder.bufferedBytes);
     } catch (error) {
       // Whatever this client sent, it costs this client its connection, never the server.
-      const reason = isProtocolError(error) ? `protocol error from ${this.addr}: ${error.message}` : String(error);
+      // A bug in our own code is logged with its stack, so it can be found; it still costs only this connection.
+      const reason = isProtocolError(error)
+        ? `protocol error from ${this.addr}: ${error.message}`
+        : `internal error while serving ${this.addr}: ${error instanceof Error ? error.stack : String(error)}`;
       this.close(reason);
       return;
     }
@@ -124,8 +133,11 @@ export class ServerMessage extends Message {
     }
   }
 
+  /** Says once that bytes after the request are being dropped, so a chatty client cannot flood the log. */
   private ignoreExtra(length: number): void {
-    console.log(`Ignoring ${plural(length, 'byte')} that ${this.addr} sent after its request`);
+    if (this.ignoredExtra) return;
+    this.ignoredExtra = true;
+    console.log(`Ignoring ${plural(length, 'byte')} that ${this.addr} sent after its request, and anything after them`);
   }
 
   private logRequest(request: Request): void {

@@ -33,6 +33,10 @@ function commandFor(file: string): string[] {
       const result = buildSync({
         entryPoints: [file],
         write: false,
+        // A source map, so a stack trace names the .ts file and line the learner wrote.
+        outdir: COMPILED_DIR,
+        sourcemap: 'inline',
+        sourcesContent: false,
         bundle: true,
         packages: 'external',
         platform: 'node',
@@ -55,7 +59,7 @@ function commandFor(file: string): string[] {
     }
     compiledPrograms.set(file, compiled);
   }
-  return [compiled];
+  return ['--enable-source-maps', compiled];
 }
 
 /** How long to wait for a line before failing; generous, since CI machines can be slow. */
@@ -97,6 +101,17 @@ export interface StartOptions {
 }
 
 const running = new Set<RunningProgram>();
+/** Every program started in this test process, in order, so a failed check can show what they printed. */
+const started: RunningProgram[] = [];
+
+export function startedCount(): number {
+  return started.length;
+}
+
+export function startedSince(mark: number): RunningProgram[] {
+  return started.slice(mark);
+}
+
 
 export class RunningProgram {
   readonly name: string;
@@ -104,7 +119,7 @@ export class RunningProgram {
   readonly stderrLines: string[] = [];
   readonly finished: Promise<ProgramResult>;
   private readonly subprocess: ResultPromise;
-  private readonly command: string;
+  readonly command: string;
   private exited = false;
   private readonly lineListeners = new Set<() => void>();
 
@@ -124,6 +139,7 @@ export class RunningProgram {
     this.collect(this.subprocess.stdout, this.stdoutLines);
     this.collect(this.subprocess.stderr, this.stderrLines);
     running.add(this);
+    started.push(this);
     this.finished = this.subprocess.then((result) => {
       this.exited = true;
       running.delete(this);
@@ -258,7 +274,17 @@ export async function startServer(
 ): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const program = startProgram(file, [host, '0', ...(options.extraArgs ?? [])]);
-  const match = await program.waitForLine(/^Listening on \[?([^\]]+?)\]?:(\d+)$/);
+  let match: RegExpMatchArray;
+  try {
+    match = await program.waitForLine(/^Listening on \[?([^\]]+?)\]?:(\d+)$/);
+  } catch (error) {
+    // Say what a server must print, in words, rather than as a regular expression.
+    throw new Error(
+      (error as Error).message.replace(/(a|no) line matching \/\^Listening.*?\$\//, (_, which: string) =>
+        which === 'a' ? 'its "Listening on <host>:<port>" line' : 'no "Listening on <host>:<port>" line',
+      ),
+    );
+  }
   return Object.assign(program, { host: match[1]!, port: Number(match[2]) });
 }
 

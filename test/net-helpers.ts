@@ -69,3 +69,12 @@ export async function exchange(port: number, payload: Uint8Array, host = '127.0.
   socket.end(payload);
   return reply;
 }
+
+/** Whether this machine has IPv6 loopback (some containers do not): checks that need ::1 skip without it. */
+export function hasIPv6Loopback(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+  });
+}

@@ -65,7 +65,7 @@ function serveConnection(socket: net.Socket): void {
   socket.on('data', (data: Buffer) => {
     connection.bytesIn += data.length;
     console.log(`Echoing ${formatBytes(data)} to ${connection.address}`);
-    // exercise(echo-with-backpressure): Echo the chunk, and stop reading this socket while write() says its queue is full.
+    // exercise(echo-with-backpressure): Echo the chunk; if write() says its queue is full, pause this socket and print `Paused reading from <address>: send buffer full (<n> bytes queued)`.
     connection.bytesOut += data.length;
     if (!socket.write(data)) {
       // write() queued the bytes but says the queue is over its limit: the
@@ -84,7 +84,7 @@ function serveConnection(socket: net.Socket): void {
   // the operating system, so the client can take more. In real code,
   // socket.pipe(socket) does this pause-and-resume dance for you.
   socket.on('drain', () => {
-    // exercise(resume-on-drain): If this socket was paused, start reading it again and say so.
+    // exercise(resume-on-drain): If this socket was paused, resume it and print `Resumed reading from <address>: send buffer drained`.
     if (!connection.paused) return;
     connection.paused = false;
     socket.resume();

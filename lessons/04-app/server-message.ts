@@ -98,7 +98,7 @@ export class ServerMessage extends Message {
         this.close(`${this.addr} closed the connection without sending a request`);
         return;
       }
-      // exercise(read-request): Push the chunk into the decoder; once it hands back a whole message, check it and keep it in this.request.
+      // exercise(read-request): Give the chunk to the decoder; once it hands back the first whole message, decode and check it (decodeContent, parseRequest) and keep it in this.request.
       // The decoder keeps partial bytes between calls and hands out a message only
       // when all its content is in: no request is answered before that. One
       // request per connection: take the first, and leave any bytes after it unread.

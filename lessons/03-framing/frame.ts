@@ -32,13 +32,14 @@ export interface MessageHeader {
   [field: string]: unknown;
 }
 
-export interface Message {
+/** One message as the codec sees it: its header and its content (a "frame"). */
+export interface Frame {
   header: MessageHeader;
   content: Buffer;
 }
 
-/** A message as the decoder found it on the wire: also the header's own bytes. */
-export interface DecodedMessage extends Message {
+/** A frame as the decoder found it on the wire: also the header's own bytes. */
+export interface DecodedFrame extends Frame {
   /** The JSON header exactly as it arrived (its length is what the 2-byte prefix said). */
   headerBytes: Buffer;
 }
@@ -203,7 +204,7 @@ export class MessageDecoder {
    * If the chunk also holds invalid bytes, push() throws, and the messages that
    * came before them in the same chunk are lost with it; decode() hands those out first.
    */
-  push(chunk: Uint8Array): DecodedMessage[] {
+  push(chunk: Uint8Array): DecodedFrame[] {
     return [...this.decode(chunk)];
   }
 
@@ -213,7 +214,7 @@ export class MessageDecoder {
    * so what comes out never depends on how the stream was cut into chunks:
    *   for (const message of decoder.decode(chunk)) show(message);
    */
-  decode(chunk: Uint8Array): IterableIterator<DecodedMessage> {
+  decode(chunk: Uint8Array): IterableIterator<DecodedFrame> {
     if (this.failure) throw this.failure;
     // Python: self._recv_buffer += data. Done here, not in the generator below,
     // so the chunk is kept even if the caller never looks at the messages.
@@ -236,7 +237,7 @@ export class MessageDecoder {
 
   // Each step uses bytes only once all it needs has arrived; otherwise the loop
   // stops and the bytes wait in `chunks` for the next chunk.
-  private *completeMessages(): Generator<DecodedMessage, void, undefined> {
+  private *completeMessages(): Generator<DecodedFrame, void, undefined> {
     try {
       for (;;) {
         if (this.headerLength === undefined && !this.readHeaderLength()) return;
@@ -295,7 +296,7 @@ export class MessageDecoder {
     return true;
   }
 
-  private readContent(): DecodedMessage | undefined {
+  private readContent(): DecodedFrame | undefined {
     const header = this.header!;
     if (this.buffered < header['content-length']) return undefined;
     // Copy the content out, so it does not pin the (possibly larger) receive buffer.

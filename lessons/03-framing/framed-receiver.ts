@@ -10,7 +10,7 @@ import { parseArgsOrExit } from '../../shared/args.ts';
 import { formatAddress, peerAddress, serverAddress } from '../../shared/address.ts';
 import { formatBytes, plural } from '../../shared/bytes.ts';
 import { errorCode, explainSocketError, exitWithSocketError } from '../../shared/socket-errors.ts';
-import { encodeJson, FrameError, MessageDecoder, type DecodedMessage, type MessageHeader } from './frame.ts';
+import { encodeJson, FrameError, MessageDecoder, type DecodedFrame, type MessageHeader } from './frame.ts';
 
 const { host, port, raw } = parseArgsOrExit({
   program: 'framed-receiver.ts',
@@ -84,7 +84,7 @@ async function receive(socket: net.Socket): Promise<void> {
   }
 }
 
-function printMessage(number: number, { header, headerBytes, content }: DecodedMessage): void {
+function printMessage(number: number, { header, headerBytes, content }: DecodedFrame): void {
   // The header is UTF-8 JSON text; the decoder has checked it already.
   const headerText = preview(headerBytes.toString('utf8'));
   console.log(`Message ${number} header: ${headerText} (${plural(headerBytes.length, 'byte')})`);

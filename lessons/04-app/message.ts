@@ -9,7 +9,7 @@ import {
   encodeMessage,
   FrameError,
   MessageDecoder,
-  type Message as Frame,
+  type Frame,
 } from '../03-framing/frame.ts';
 import { explainSocketError } from '../../shared/socket-errors.ts';
 

@@ -35,6 +35,10 @@ const EXPLANATIONS: Record<string, Explain> = {
   ],
   ENOTFOUND: (address) => ['host not found', `the host in ${address} does not resolve to an address; check its spelling`],
   EAI_AGAIN: (address) => ['host lookup failed', `the name server did not answer for ${address}; try an IP address`],
+  EMFILE: () => [
+    'too many open files',
+    'this process reached its limit on open files, and every socket is one (see ulimit -n); raise the limit or open fewer connections',
+  ],
   EHOSTUNREACH: (address) => ['host unreachable', `there is no route to ${address}`],
   ENETUNREACH: (address) => ['network unreachable', `this machine has no route to the network of ${address}`],
 };

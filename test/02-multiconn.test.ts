@@ -185,7 +185,7 @@ describe('lesson 02: multi-connection server and client', () => {
     socket.pause();
     socket.end(payload);
     const paused = server.waitForLine(
-      new RegExp(`^Paused reading from ${address}: send buffer full \\(\\d+ bytes queued\\)$`),
+      new RegExp(`^Paused reading from ${address}: write queue over its limit \\(\\d+ bytes queued\\)$`),
       { timeoutMs: 5_000 },
     );
     await orFailWith(
@@ -204,7 +204,7 @@ describe('lesson 02: multi-connection server and client', () => {
     const ended = orFailWith(readUntilClose(socket), server);
     socket.resume();
     await ended;
-    await server.waitForLine(new RegExp(`^Resumed reading from ${address}: send buffer drained$`));
+    await server.waitForLine(new RegExp(`^Resumed reading from ${address}: write queue drained$`));
     const reply = Buffer.concat(chunks);
     expect(reply.length, outputOf(server)).toBe(payload.length);
     expect(reply.equals(payload), 'the echoed bytes differ from the bytes sent' + outputOf(server)).toBe(true);

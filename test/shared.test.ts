@@ -96,6 +96,7 @@ describe('socket error explanations', () => {
     ['ETIMEDOUT', /^timed out \(ETIMEDOUT\): no answer from 127\.0\.0\.1:65432/],
     ['EPIPE', /^broken pipe \(EPIPE\): /],
     ['EACCES', /^permission denied \(EACCES\): .*below 1024/],
+    ['EMFILE', /^too many open files \(EMFILE\): .*ulimit -n/],
   ])('%s gets one line naming the code and its usual cause', (code, expected) => {
     const line = explainSocketError(withCode(code), { address: '127.0.0.1:65432' });
     expect(line).not.toContain('\n');

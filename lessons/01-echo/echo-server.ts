@@ -15,14 +15,15 @@ const { host, port } = parseArgsOrExit({
   positionals: [
     // The loopback address: only programs on this machine can connect.
     { name: 'host', kind: 'host', default: '127.0.0.1' },
-    // Ports below 1024 need administrator rights, so pick one above.
+    // On Linux, ports below 1024 need administrator rights, so pick one above.
     { name: 'port', kind: 'port', default: '65432' },
   ],
 });
 
-// socket() + bind() + listen(): Node does all three in `listen()`. The server
-// keeps the half-closed state in our hands (allowHalfOpen): when the client says
-// it is done sending, we decide when to close, after the last echo is out.
+// socket() + bind() + listen(): Node does all three in `listen()`.
+// allowHalfOpen: when the client sends FIN, Node would otherwise call end()
+// for us (still sending what is queued first). We keep the close in our own
+// hands instead, one explicit call, like close() in the tutorial.
 const server = net.createServer({ allowHalfOpen: true });
 server.listen(port, host);
 try {

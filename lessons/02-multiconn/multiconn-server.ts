@@ -31,8 +31,9 @@ interface Connection {
 
 const connections = new Set<Connection>();
 
-// allowHalfOpen: when a client says it is done sending, we still owe it the
-// echo of its last bytes, so we close our side ourselves, after them.
+// allowHalfOpen: when a client sends FIN, Node would otherwise call end() for
+// us (still sending what is queued first). We keep the close an explicit call
+// of our own, in the 'end' listener below, like close() in the tutorial.
 const server = net.createServer({ allowHalfOpen: true });
 server.listen(port, host);
 try {
@@ -65,7 +66,7 @@ function serveConnection(socket: net.Socket): void {
   socket.on('data', (data: Buffer) => {
     connection.bytesIn += data.length;
     console.log(`Echoing ${formatBytes(data)} to ${connection.address}`);
-    // exercise(echo-with-backpressure): Echo the chunk; if write() says its queue is full, pause this socket and print `Paused reading from <address>: send buffer full (<n> bytes queued)`.
+    // exercise(echo-with-backpressure): Echo the chunk; if write() says its queue is full, pause this socket and print `Paused reading from <address>: write queue over its limit (<n> bytes queued)`.
     connection.bytesOut += data.length;
     if (!socket.write(data)) {
       // write() queued the bytes but says the queue is over its limit: the
@@ -74,7 +75,7 @@ function serveConnection(socket: net.Socket): void {
       socket.pause();
       connection.paused = true;
       console.log(
-        `Paused reading from ${connection.address}: send buffer full (${plural(socket.writableLength, 'byte')} queued)`,
+        `Paused reading from ${connection.address}: write queue over its limit (${plural(socket.writableLength, 'byte')} queued)`,
       );
     }
     // end exercise
@@ -84,11 +85,11 @@ function serveConnection(socket: net.Socket): void {
   // the operating system, so the client can take more. In real code,
   // socket.pipe(socket) does this pause-and-resume dance for you.
   socket.on('drain', () => {
-    // exercise(resume-on-drain): If this socket was paused, resume it and print `Resumed reading from <address>: send buffer drained`.
+    // exercise(resume-on-drain): If this socket was paused, resume it and print `Resumed reading from <address>: write queue drained`.
     if (!connection.paused) return;
     connection.paused = false;
     socket.resume();
-    console.log(`Resumed reading from ${connection.address}: send buffer drained`);
+    console.log(`Resumed reading from ${connection.address}: write queue drained`);
     // end exercise
   });
 

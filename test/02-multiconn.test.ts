@@ -180,7 +180,8 @@ describe('lesson 02: multi-connection server and client', () => {
     const server = await startServer(serverFile);
     const payload = randomBytes(8 * 1024 * 1024);
     const socket = await connectRaw(server.port);
-    const address = escapeRegExp(`127.0.0.1:${socket.localPort}`);
+    const clientAddress = `127.0.0.1:${socket.localPort}`;
+    const address = escapeRegExp(clientAddress);
     // Read nothing yet: the echo piles up until the server's write() says its queue is full.
     socket.pause();
     socket.end(payload);
@@ -204,6 +205,17 @@ describe('lesson 02: multi-connection server and client', () => {
     const ended = orFailWith(readUntilClose(socket), server);
     socket.resume();
     await ended;
+    // While paused, the server must really stop reading: no echo between a Paused line and the next Resumed.
+    // (Its Closing line comes after every Echoing line, so by then the log is complete.)
+    await server.waitForLine(new RegExp(`^Closing connection to ${address}: `));
+    let pausedNow = false;
+    for (const line of server.stdoutLines.filter((text) => text.includes(clientAddress))) {
+      if (line.startsWith('Paused reading')) pausedNow = true;
+      else if (line.startsWith('Resumed reading')) pausedNow = false;
+      else if (line.startsWith('Echoing')) {
+        expect(pausedNow, `the server kept reading after it said it paused: did you call socket.pause()?${outputOf(server)}`).toBe(false);
+      }
+    }
     await server.waitForLine(new RegExp(`^Resumed reading from ${address}: write queue drained$`));
     const reply = Buffer.concat(chunks);
     expect(reply.length, outputOf(server)).toBe(payload.length);

@@ -299,6 +299,7 @@ describe('lesson 04: application server and client', () => {
         (addr) => `${addr} closed the connection in the middle of a response`,
       ],
       ['sends a header that is not JSON', prefixed('nope!'), (addr) => `malformed response from ${addr}: header is not valid JSON: "nope!"`],
+      ['answers with a result that is not a string', jsonFrame('{"result": 7}'), (addr) => `malformed response from ${addr}: "result" must be a string, got 7`],
     ];
     const fakes = cases.map(([, reply]) =>
       net.createServer((socket) => {

@@ -186,6 +186,22 @@ describe('hostile input to the lesson 04 server', () => {
     },
   );
 
+  test('a slow client that keeps sending is not cut off by the idle timeout, and gets its answer', async () => {
+    const server = await startServer(serverFile, { extraArgs: ['--idle-timeout', '1'] });
+    const request = good().request;
+    const socket = await connectRaw(server.port);
+    socket.setNoDelay(true);
+    const reply = readUntilClose(socket);
+    // One byte every 0.4 s: never quiet for a whole second, though the request takes 2 s in all.
+    const pieces = [request.subarray(0, 1), request.subarray(1, 2), request.subarray(2, 3), request.subarray(3, 4), request.subarray(4)];
+    for (const piece of pieces) {
+      socket.write(piece);
+      if (piece !== pieces.at(-1)) await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    expect(escapeBytes(await reply), `the slow client was cut off${outputOf(server)}`).toBe(escapeBytes(good().response));
+    expect(server.stdoutLines.some((line) => line.startsWith('Idle timeout')), outputOf(server)).toBe(false);
+  });
+
   test('10,000 random byte strings never take the server down, and it answers afterwards', async () => {
     const server = await startServer(serverFile, { extraArgs: ['--max-content-length', String(MAX_CONTENT_LENGTH)] });
     // Random noise, and valid requests with random bytes changed or cut off:

@@ -54,11 +54,21 @@ function failed(result: ModuleResult): string[] {
 describe.each(present.map((lesson) => [lesson.folder, lesson] as const))('%s', (_folder, lesson) => {
   const paths = lessonPaths(lesson);
 
-  test('has 2 to 4 hints in hints.json, each a question', () => {
+  test('has 1 to 3 hints in hints.json for each exercise region, each a question, and none for regions that do not exist', () => {
     const hints = loadHints(lesson);
-    expect(hints.length, path.relative(process.cwd(), paths.hints)).toBeGreaterThanOrEqual(2);
-    expect(hints.length, path.relative(process.cwd(), paths.hints)).toBeLessThanOrEqual(4);
-    for (const hint of hints) expect(hint.trim(), 'a hint leads with a question, it does not give the answer').toMatch(/\?$/);
+    const regions = lessonRegions(lesson).flatMap((entry) => entry.regions.map((region) => region.name));
+    const problems = Object.keys(hints)
+      .filter((name) => !regions.includes(name))
+      .map((name) => `"${name}" is not an exercise region of lessons/${lesson.folder}/*.ts (its regions: ${regions.join(', ')})`);
+    for (const region of regions) {
+      const list = Object.hasOwn(hints, region) ? hints[region]! : [];
+      if (list.length < 1) problems.push(`exercise(${region}) has no hints: give it 1 to 3`);
+      if (list.length > 3) problems.push(`exercise(${region}) has ${list.length} hints: keep 1 to 3`);
+      for (const hint of list.filter((text) => !text.trim().endsWith('?'))) {
+        problems.push(`${region}: "${hint}" is not a question; a hint leads with a question, it does not give the answer`);
+      }
+    }
+    expect(problems, path.relative(process.cwd(), paths.hints)).toEqual([]);
   });
 
   test('marks at least one exercise region, each with balanced markers and its own name', () => {

@@ -48,9 +48,14 @@ describe('npm run exercise', () => {
 
 describe('npm run check', () => {
   test('with no lesson lists each lesson\'s state from the progress file, and the next step', async () => {
+    // hintsShown is the old per-lesson hint counter, regionHints the per-region one: neither gets in the way.
     writeFileSync(
       env.WORKBOOK_PROGRESS_FILE,
-      JSON.stringify({ lessons: { '01': { state: 'failing', passed: 6, total: 12, dir: path.join(scratch, 'mine') } } }),
+      JSON.stringify({
+        lessons: {
+          '01': { state: 'failing', passed: 6, total: 12, dir: path.join(scratch, 'mine'), hintsShown: 3, regionHints: { 'echo-loop': 2 } },
+        },
+      }),
     );
     const result = await run('check', []);
     expect(result.exitCode, result.stderr).toBe(0);

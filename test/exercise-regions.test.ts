@@ -1,15 +1,21 @@
 // The starter generator of exercise mode: finding exercise regions, replacing
 // them with TODOs that throw, rejecting bad markers, and copying a lesson so
-// its imports still resolve from the copy's place.
+// its imports still resolve from the copy's place. And the hints of each region:
+// which TODO a failing check is about, and walking that TODO's hints to its
+// solution without giving the other TODOs away.
 
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Script } from 'node:vm';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { findLesson } from '../lessons/manifest.ts';
 import { ROOT } from './harness.ts';
-import { copyLesson, lessonRegions, starterTransform } from './exercise/lesson-data.ts';
-import { nextHintStep } from './exercise/progress.ts';
+import type { TestOutcome } from './exercise/events.ts';
+import { makeStyle } from './exercise/format.ts';
+import { chooseRegion, hintForFailure, hintLines } from './exercise/hints.ts';
+import { copyLesson, lessonRegions, loadHints, starterTransform, type FileRegions } from './exercise/lesson-data.ts';
+import { nextHintStep, readProgress } from './exercise/progress.ts';
 import { findRegions, makeStarter, RegionError, rewriteImports } from './exercise/regions.ts';
 
 const SOURCE = [
@@ -162,5 +168,159 @@ describe('nextHintStep', () => {
 
   test('a lesson without hints has nothing to show', () => {
     expect(nextHintStep(0, 0, true).step).toEqual({ kind: 'none' });
+  });
+});
+
+/** A region as findRegions returns it, for the region-choice tests. */
+function region(name: string, solution = `${name}();`) {
+  return { name, task: `Write ${name}.`, indent: '  ', startLine: 1, endLine: 3, solution };
+}
+
+const APP: FileRegions[] = [
+  { file: 'client-message.ts', regions: [region('show-result')] },
+  { file: 'server-message.ts', regions: [region('search-answer'), region('read-request')] },
+];
+const STARTER: Record<string, string> = {
+  'client-message.ts': "throw new Error('TODO(show-result): write this part of client-message.ts');",
+  'server-message.ts': "throw new Error('TODO(search-answer): ...');\nthrow new Error('TODO(read-request): ...');",
+};
+const starterCopy = (file: string) => STARTER[file];
+const choice = (output: string, copy: (file: string) => string | undefined = starterCopy) => {
+  const chosen = chooseRegion(APP, output, copy);
+  return chosen && { file: chosen.file, name: chosen.region.name, why: chosen.why };
+};
+
+describe('chooseRegion', () => {
+  test('picks the region whose TODO(name) the failing output shows, the earliest shown first', () => {
+    const output = [
+      '--- app-server.ts 127.0.0.1 0 (exit code 1)',
+      '  stderr:',
+      '    Error: TODO(search-answer): write this part of server-message.ts',
+      '--- app-client.ts 127.0.0.1 1234 (exit code 1)',
+      '  stderr:',
+      '    Error: TODO(show-result): write this part of client-message.ts',
+    ].join('\n');
+    expect(choice(output)).toEqual({ file: 'server-message.ts', name: 'search-answer', why: 'todo-in-output' });
+    expect(choice('Error: TODO(show-result): write this part')).toEqual({ file: 'client-message.ts', name: 'show-result', why: 'todo-in-output' });
+  });
+
+  test('otherwise picks a region of the file the output names, a stack frame before a mere mention', () => {
+    const done = (file: string) => `// ${file}, written by the learner`;
+    expect(choice('TypeError: x is undefined\n    at read (/w/04-app/server-message.ts:101:7)', done)).toEqual({
+      file: 'server-message.ts',
+      name: 'search-answer',
+      why: 'file-in-output',
+    });
+    const both = '--- client-message.ts (exit code 1)\n  stderr:\n    at show (/w/server-message.ts:55:9)';
+    expect(choice(both, done)).toMatchObject({ file: 'server-message.ts', why: 'file-in-output' });
+    expect(choice('--- node client-message.ts (exit code 1)', done)).toMatchObject({ file: 'client-message.ts', why: 'file-in-output' });
+  });
+
+  test('in the named file, prefers a region whose TODO is still in the copy', () => {
+    const halfDone = (file: string) => (file === 'server-message.ts' ? "throw new Error('TODO(read-request): ...');" : '');
+    expect(choice('at x (/w/server-message.ts:3:1)', halfDone)).toEqual({ file: 'server-message.ts', name: 'read-request', why: 'file-in-output' });
+  });
+
+  test('does not take server-message.ts for message.ts, nor TODO(read-requests) for TODO(read-request)', () => {
+    const files: FileRegions[] = [
+      { file: 'message.ts', regions: [region('read-request')] },
+      { file: 'server-message.ts', regions: [region('answer')] },
+    ];
+    const chosen = chooseRegion(files, 'Error: TODO(read-requests)\n    at y (/w/server-message.ts:117:47)', () => 'done');
+    expect(chosen && { file: chosen.file, name: chosen.region.name, why: chosen.why }).toEqual({
+      file: 'server-message.ts',
+      name: 'answer',
+      why: 'file-in-output',
+    });
+  });
+
+  test('falls back to the first TODO still in the copy, then to the first region', () => {
+    expect(choice('the check gave up after 30 s')).toEqual({ file: 'client-message.ts', name: 'show-result', why: 'unfinished' });
+    const onlySearchLeft = (file: string) => (file === 'server-message.ts' ? "throw new Error('TODO(search-answer): ...');" : 'done');
+    expect(choice('expected 1 to be 0', onlySearchLeft)).toEqual({ file: 'server-message.ts', name: 'search-answer', why: 'unfinished' });
+    expect(choice('expected 1 to be 0', () => undefined)).toEqual({ file: 'client-message.ts', name: 'show-result', why: 'first' });
+    expect(chooseRegion([], 'Error: TODO(x)', starterCopy)).toBeUndefined();
+  });
+});
+
+describe('hintLines', () => {
+  const lesson = findLesson('04')!;
+  const chosen = { file: 'server-message.ts', region: region('search-answer', 'return answer;'), why: 'todo-in-output' as const };
+  const plainStyle = makeStyle(false);
+
+  test('names the TODO a hint is about, and what --hint shows next', () => {
+    expect(hintLines(lesson, chosen, ['First?', 'Second?'], { kind: 'hint', index: 1, total: 2 }, plainStyle)).toEqual([
+      "Hint 1 of 2 for TODO(search-answer) in server-message.ts (the failing check's output shows it): First?",
+      '  (npm run check -- 04 --hint shows the next hint for this TODO)',
+    ]);
+    expect(hintLines(lesson, chosen, ['First?', 'Second?'], { kind: 'hint', index: 2, total: 2 }, plainStyle)[1]).toBe(
+      '  (npm run check -- 04 --hint shows the reference solution of this TODO)',
+    );
+  });
+
+  test('after the last hint shows the solution of that one region', () => {
+    const lines = hintLines(lesson, chosen, ['First?'], { kind: 'solution' }, plainStyle);
+    expect(lines[0]).toBe(
+      "The reference solution of TODO(search-answer) in server-message.ts (the failing check's output shows it), from lessons/04-app/server-message.ts:",
+    );
+    expect(lines).toContain('    return answer;');
+  });
+});
+
+describe('hintForFailure (lesson 04, a scratch progress file)', () => {
+  const lesson = findLesson('04')!;
+  const plainStyle = makeStyle(false);
+  const solutions = Object.fromEntries(lessonRegions(lesson).flatMap((entry) => entry.regions.map((r) => [r.name, r.solution])));
+  const hints = loadHints(lesson);
+  let scratch: string;
+  const saved = process.env.WORKBOOK_PROGRESS_FILE;
+  beforeEach(() => {
+    scratch = mkdtempSync(path.join(tmpdir(), 'workbook-hints-'));
+    process.env.WORKBOOK_PROGRESS_FILE = path.join(scratch, 'progress.json');
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.WORKBOOK_PROGRESS_FILE;
+    else process.env.WORKBOOK_PROGRESS_FILE = saved;
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const failing = (stderr: string): TestOutcome => ({
+    name: 'app-client gets each search answer',
+    fullName: 'app-client gets each search answer',
+    state: 'failed',
+    errors: [{ message: `\n--- app-server.ts 127.0.0.1 0 (exit code 1)\n  stderr:\n    ${stderr}: expected 1 to be 0` }],
+  });
+  const searchFails = failing('Error: TODO(search-answer): write this part of server-message.ts');
+  const noCopy = path.join(ROOT, 'workspace', '.no-such-copy');
+
+  test('walks only the failing TODO\'s hints, then shows only its solution', () => {
+    const total = hints['search-answer']!.length;
+    expect(hintForFailure(lesson, noCopy, searchFails, false, plainStyle)[0]).toContain(
+      `Hint 1 of ${total} for TODO(search-answer) in server-message.ts`,
+    );
+    for (let index = 2; index <= total; index++) {
+      expect(hintForFailure(lesson, noCopy, searchFails, true, plainStyle)[0]).toContain(`Hint ${index} of ${total} for TODO(search-answer)`);
+    }
+    const solution = hintForFailure(lesson, noCopy, searchFails, true, plainStyle).join('\n');
+    expect(solution).toContain('The reference solution of TODO(search-answer) in server-message.ts');
+    for (const line of solutions['search-answer']!.split('\n')) expect(solution).toContain(line);
+    expect(solution).not.toContain(solutions['read-request']!.split('\n').at(-1)!);
+    expect(solution).not.toContain(solutions['show-result']!.split('\n').at(-1)!);
+    expect(solution).not.toContain('TODO(read-request)');
+
+    // Another TODO failing starts at its own first hint: --hint moves only the region it is about.
+    const readFails = failing('Error: TODO(read-request): write this part of server-message.ts');
+    expect(hintForFailure(lesson, noCopy, readFails, false, plainStyle)[0]).toContain('Hint 1 of');
+    expect(hintForFailure(lesson, noCopy, readFails, true, plainStyle)[0]).toContain('Hint 2 of');
+    expect(readProgress().lessons['04']?.regionHints).toEqual({ 'search-answer': total + 1, 'read-request': 2 });
+  });
+
+  test('ignores the old per-lesson hint counter, and drops it', () => {
+    writeFileSync(process.env.WORKBOOK_PROGRESS_FILE!, JSON.stringify({ lessons: { '04': { state: 'failing', hintsShown: 5 } } }));
+    expect(hintForFailure(lesson, noCopy, searchFails, false, plainStyle)[0]).toContain('Hint 1 of');
+    const record = readProgress().lessons['04']!;
+    expect(record.hintsShown).toBeUndefined();
+    expect(record.state).toBe('failing');
+    expect(record.regionHints).toEqual({ 'search-answer': 1 });
   });
 });

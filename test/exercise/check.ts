@@ -3,10 +3,12 @@
 // the learner's copy, and says in plain words what passed, what failed and why.
 // `npm run check` alone shows the learner's progress through the lessons.
 //
-// Hints: a failing run shows the hint the learner has reached (the first one the
-// first time); each `--hint` moves on to the next, and after the last hint to the
-// reference solution of the exercise regions. Failing runs alone never use up
-// hints, so --watch can rerun on every save without giving answers away.
+// Hints: each exercise region (TODO) has its own. A failing run shows the hint
+// reached for the TODO the first failure is about (see test/exercise/hints.ts),
+// the first one the first time; each `--hint` moves that TODO on to its next
+// hint, and after its last hint to the reference solution of that TODO only.
+// Failing runs alone never use up hints, so --watch can rerun on every save
+// without giving answers away.
 
 import { existsSync, readFileSync, watch } from 'node:fs';
 import path from 'node:path';
@@ -16,8 +18,9 @@ import { ROOT } from '../harness.ts';
 import { resolveLessonOrExit, shownDir } from './cli.ts';
 import type { TestOutcome } from './events.ts';
 import { checkLine, describeError, failedLine, formatFailure, makeStyle, wantsColour } from './format.ts';
-import { lessonPaths, lessonRegions, loadHints, missingPart } from './lesson-data.ts';
-import { nextHintStep, readProgress, updateLesson } from './progress.ts';
+import { hintForFailure } from './hints.ts';
+import { lessonPaths, missingPart } from './lesson-data.ts';
+import { readProgress, updateLesson } from './progress.ts';
 import { runChecks, type ModuleResult } from './run-checks.ts';
 
 const USAGE = 'Usage: npm run check -- [lesson] [--dir PATH] [--only] [--watch] [--hint]';
@@ -164,7 +167,7 @@ async function checkOnce(
 
   print(formatFailure(tidy(firstFailure.test), style, failingSource(firstFailure.target.lesson, firstFailure.test)).join('\n'));
   print();
-  printHint(firstFailure.target.lesson, advanceHint);
+  for (const line of hintForFailure(firstFailure.target.lesson, firstFailure.target.dir, firstFailure.test, advanceHint, style)) print(line);
   const mainTests = byLesson.get(main.lesson.id)!.tests.filter((test) => test.state !== 'skipped');
   const passing = mainTests.filter((test) => test.state === 'passed').length;
   print();
@@ -188,33 +191,6 @@ function failingSource(lesson: LessonEntry, test: TestOutcome): { where: string;
   if (line === undefined) return undefined;
   const code = readFileSync(spec, 'utf8').split('\n')[line - 1];
   return code === undefined ? undefined : { where: `test/${lesson.folder}.test.ts:${line}`, code };
-}
-
-function printHint(lesson: LessonEntry, advance: boolean): void {
-  let hints: string[];
-  try {
-    hints = loadHints(lesson);
-  } catch {
-    print(style.dim(`Lesson ${lesson.id} has no hints yet.`));
-    return;
-  }
-  const progress = readProgress().lessons[lesson.id];
-  const { step, hintsShown } = nextHintStep(progress?.hintsShown ?? 0, hints.length, advance);
-  updateLesson(lesson.id, { hintsShown });
-  if (step.kind === 'hint') {
-    print(`${style.bold(`Hint ${step.index} of ${step.total}:`)} ${hints[step.index - 1]}`);
-    const more = step.index < step.total ? 'the next hint' : 'the reference solution';
-    print(style.dim(`  (npm run check -- ${lesson.id} --hint shows ${more})`));
-  } else if (step.kind === 'solution') {
-    print(style.bold(`The reference solution of lesson ${lesson.id}'s exercises (lessons/${lesson.folder}/):`));
-    for (const { file, regions } of lessonRegions(lesson)) {
-      for (const region of regions) {
-        print();
-        print(`  ${style.bold(`${file}, TODO(${region.name})`)}: ${region.task}`);
-        for (const line of region.solution.split('\n')) print(`    ${line}`);
-      }
-    }
-  }
 }
 
 /** What to do after the checks pass: the first lesson that does not pass yet. */

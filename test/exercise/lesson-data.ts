@@ -60,15 +60,24 @@ function readJson(file: string): unknown {
   }
 }
 
-/** The lesson's hints, in order: leading questions, not answers. */
-export function loadHints(lesson: LessonEntry): string[] {
+/** A lesson's hints, by exercise region name: for each, leading questions in order, not answers. */
+export type RegionHints = Record<string, string[]>;
+
+/** The lesson's hints, `{ "hints": { "<region-name>": ["A question...?", ...] } }`. */
+export function loadHints(lesson: LessonEntry): RegionHints {
   const file = lessonPaths(lesson).hints;
+  const shown = path.relative(ROOT, file);
   const data = readJson(file) as { hints?: unknown };
   const hints = data?.hints;
-  if (!Array.isArray(hints) || !hints.every((hint) => typeof hint === 'string' && hint.trim() !== '')) {
-    throw new DataError(`${path.relative(ROOT, file)} must be { "hints": ["A question...?", ...] }`);
+  const format = `${shown} must be { "hints": { "<region-name>": ["A question...?", ...], ... } }`;
+  if (Array.isArray(hints)) throw new DataError(`${format}: its hints are one list, not one list per exercise region`);
+  if (typeof hints !== 'object' || hints === null) throw new DataError(format);
+  for (const [region, list] of Object.entries(hints)) {
+    if (!Array.isArray(list) || !list.every((hint) => typeof hint === 'string' && hint.trim() !== '')) {
+      throw new DataError(`${format}: the hints of "${region}" are not a list of non-empty strings`);
+    }
   }
-  return hints as string[];
+  return hints as RegionHints;
 }
 
 export interface KnownBadVariant {

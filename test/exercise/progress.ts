@@ -1,5 +1,5 @@
 // The learner's progress, kept in .workbook-progress.json at the workbook's root
-// (git-ignored): which lessons pass, and how many hints each lesson has shown.
+// (git-ignored): which lessons pass, and how far each exercise region's hints have gone.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,12 @@ export interface LessonProgress {
   /** The copy last checked. */
   dir?: string;
   checkedAt?: string;
-  /** How far the learner has walked through the hints: 0 none, hints.length + 1 the solution. */
+  /**
+   * How far the learner has walked through each exercise region's hints, by
+   * region name: 0 none, hints.length + 1 that region's solution.
+   */
+  regionHints?: Record<string, number>;
+  /** The old per-lesson counter, from before hints were per region: ignored, and dropped at the next hint. */
   hintsShown?: number;
 }
 
@@ -45,12 +50,26 @@ export function updateLesson(id: string, change: LessonProgress): LessonProgress
   return updated;
 }
 
+/** How many hints of `region` the learner has seen, from a progress record that may be old or damaged. */
+export function regionHintsShown(record: LessonProgress | undefined, region: string): number {
+  const count = record?.regionHints?.[region];
+  return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : 0;
+}
+
+/** Records how far `region`'s hints have gone, keeping the other regions' counts. */
+export function updateRegionHints(id: string, region: string, shown: number): LessonProgress {
+  const record = readProgress().lessons[id];
+  const saved = record?.regionHints;
+  const counts = saved !== null && typeof saved === 'object' && !Array.isArray(saved) ? saved : {};
+  return updateLesson(id, { regionHints: { ...counts, [region]: shown }, hintsShown: undefined });
+}
+
 export type HintStep = { kind: 'hint'; index: number; total: number } | { kind: 'solution' } | { kind: 'none' };
 
 /**
- * Which hint a failing run shows. A failing run shows the hint the learner has
- * reached (the first one the first time); `--hint` moves one step on, and the
- * step after the last hint is the reference solution.
+ * Which hint of one exercise region a failing run shows. A failing run shows the
+ * hint the learner has reached (the first one the first time); `--hint` moves
+ * one step on, and the step after the last hint is that region's reference solution.
  */
 export function nextHintStep(hintsShown: number, total: number, advance: boolean): { step: HintStep; hintsShown: number } {
   if (total === 0) return { step: { kind: 'none' }, hintsShown };

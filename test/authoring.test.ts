@@ -112,6 +112,11 @@ describe.each(present.map((lesson) => [lesson.folder, lesson] as const))('%s', (
         check.state,
         `${variant.name} (${variant.description}) passed "${variant.failsCheck}": that check does not catch this breakage`,
       ).toBe('failed');
+      // It must fail for the breakage, not because the broken copy cannot even start.
+      const why = check.errors.map((error) => error.message).join('\n');
+      expect(why, `${variant.name} fails only because the program does not start or compile`).not.toMatch(
+        /before printing its "Listening on|SyntaxError|Transform failed|ERR_MODULE_NOT_FOUND|ReferenceError/,
+      );
     },
   );
 });

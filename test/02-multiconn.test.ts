@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type net from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { outputOf, programPath, runProgram, startServer, type ProgramResult, type RunningProgram } from './harness.ts';
+import { escapeRegExp, outputOf, programPath, runProgram, startServer, type ProgramResult, type RunningProgram } from './harness.ts';
 import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
 
 const serverFile = programPath('02', 'multiconn-server.ts');
@@ -56,7 +56,6 @@ function echoedText(result: ProgramResult, id: number): string {
     .join('');
 }
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('lesson 02: multi-connection server and client', () => {
   test('1, 3 and 100 connections all complete with every byte back in order', async () => {

@@ -8,12 +8,11 @@ import { once } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
 import { encodeJson, encodeMessage } from '../lessons/03-framing/frame.ts';
-import { outputOf, programPath, runProgram, startServer } from './harness.ts';
+import { escapeRegExp, outputOf, programPath, runProgram, startServer } from './harness.ts';
 import { connectRaw, exchange, readUntilClose } from './net-helpers.ts';
 import {
   ANSWERS,
   ask,
-  escapeRegExp,
   binaryRequest,
   binaryResponse,
   frame,

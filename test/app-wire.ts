@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import os from 'node:os';
 import { escapeBytes } from '../shared/bytes.ts';
-import type { RunningServer } from './harness.ts';
+import { escapeRegExp, type RunningServer } from './harness.ts';
 import { connectRaw, readUntilClose } from './net-helpers.ts';
 
 export const BYTEORDER = os.endianness() === 'LE' ? 'little' : 'big';
@@ -40,9 +40,6 @@ export const binaryRequest = (bytes: Buffer) => frame('binary/custom-client-bina
 export const binaryResponse = (request: Buffer) =>
   frame('binary/custom-server-binary-type', 'binary', Buffer.concat([Buffer.from('First 10 bytes of request: '), request.subarray(0, 10)]));
 
-export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** The transcript line for bytes: `'\x00g{...}' (146 bytes)`. */
 export function shown(bytes: Buffer): string {

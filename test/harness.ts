@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
@@ -309,4 +310,24 @@ export function outputOf(...programs: Array<RunningProgram | ProgramResult>): st
     '\n' +
     programs.map((program) => (typeof program.transcript === 'function' ? program.transcript() : program.transcript)).join('\n')
   );
+}
+
+/** Text made safe to put inside a RegExp, e.g. an address such as `127.0.0.1:5000`. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** How many file descriptors a process has open (Linux, from /proc): each socket is one. */
+export async function openFileDescriptors(pid: number): Promise<number> {
+  return (await readdir(`/proc/${pid}/fd`)).length;
+}
+
+/** Polls `condition` until it holds or `timeoutMs` passes: a bounded wait for a state, not a fixed delay. */
+export async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
 }

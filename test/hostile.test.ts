@@ -6,16 +6,23 @@
 // Lessons 01-03 get the matching subset: early close, garbage, resets.
 
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
-import { outputOf, programPath, runProgram, startServer, type RunningServer } from './harness.ts';
+import {
+  escapeRegExp,
+  openFileDescriptors,
+  outputOf,
+  programPath,
+  runProgram,
+  startServer,
+  waitUntil,
+  type RunningServer,
+} from './harness.ts';
 import { connectRaw, exchange, readUntilClose } from './net-helpers.ts';
 import {
   ANSWERS,
   ask,
-  escapeRegExp,
   jsonResponse,
   linesAbout,
   localAddr,
@@ -165,7 +172,7 @@ describe('hostile input to the lesson 04 server', () => {
       const server = await startServer(serverFile, {
         extraArgs: ['--max-content-length', String(16 * 1024 * 1024), '--idle-timeout', '1'],
       });
-      const openFds = async () => (await readdir(`/proc/${server.pid}/fd`)).length;
+      const openFds = () => openFileDescriptors(server.pid!);
       const fdsBefore = await openFds();
       // An 8 MiB query comes back inside an 8 MiB "No match" answer: more than the
       // kernel's buffers hold, so the server's write stalls while we do not read.
@@ -177,8 +184,7 @@ describe('hostile input to the lesson 04 server', () => {
       await server.waitForLine(new RegExp(`^Idle timeout: no data to or from ${escapeRegExp(addr)} for 1 s$`));
       await server.waitForLine(new RegExp(`^Closing connection to ${escapeRegExp(addr)}$`));
       // After a second idle timeout the server drops the stuck socket outright.
-      const deadline = Date.now() + 10_000;
-      while ((await openFds()) > fdsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitUntil(async () => (await openFds()) <= fdsBefore, 10_000);
       expect(await openFds(), `the server still holds the socket of a client that never reads${outputOf(server)}`).toBe(
         fdsBefore,
       );

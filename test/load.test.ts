@@ -3,18 +3,14 @@
 // once the clients have left. Bounded in count and time; figures for speed
 // live in `npm run bench`, not here.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { encodeJson, encodeMessage, MessageDecoder } from '../lessons/03-framing/frame.ts';
-import { outputOf, programPath, startServer, type RunningServer } from './harness.ts';
+import { openFileDescriptors, outputOf, programPath, startServer, waitUntil, type RunningServer } from './harness.ts';
 
 const onLinux = process.platform === 'linux';
-
-async function openFds(pid: number): Promise<number> {
-  return (await readdir(`/proc/${pid}/fd`)).length;
-}
 
 async function residentMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -31,23 +27,13 @@ async function inBatches<T>(count: number, limit: number, task: (index: number) 
   return results;
 }
 
-/** Polls `condition` until it holds; a bounded wait for a state, not a fixed delay. */
-async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
-}
-
 const closedCount = (server: RunningServer) =>
   server.stdoutLines.filter((line) => line.startsWith('Closing connection to ')).length;
 
 describe.skipIf(!onLinux)('load', () => {
   test('1,000 concurrent connections through the lesson 02 server all get every byte back', async () => {
     const server = await startServer(programPath('02', 'multiconn-server.ts'));
-    const fdsBefore = await openFds(server.pid!);
+    const fdsBefore = await openFileDescriptors(server.pid!);
     const memoryBefore = await residentMiB(server.pid!);
 
     // Open all 1,000 first (in batches, to stay inside the listen backlog), then talk on all at once.
@@ -61,7 +47,7 @@ describe.skipIf(!onLinux)('load', () => {
     // connect() completes in the kernel's backlog; wait until the server has accepted them all.
     const acceptedCount = () => server.stdoutLines.filter((line) => line.startsWith('Accepted connection from ')).length;
     expect(await waitUntil(() => acceptedCount() >= 1000), `server accepted ${acceptedCount()}`).toBe(true);
-    const fdsDuring = await openFds(server.pid!);
+    const fdsDuring = await openFileDescriptors(server.pid!);
     const replies = await Promise.all(
       sockets.map(async (socket, index) => {
         const payload = Buffer.from(`connection ${index}: ${'x'.repeat(index % 200)}\n`);
@@ -77,8 +63,8 @@ describe.skipIf(!onLinux)('load', () => {
     expect(await waitUntil(() => closedCount(server) >= 1000), `server logged ${closedCount(server)} closes`).toBe(true);
     expect(fdsDuring - fdsBefore, 'the server held a descriptor per connection').toBeGreaterThanOrEqual(1000);
     // Closed sockets give their descriptors back once Node has finished with them.
-    await waitUntil(async () => (await openFds(server.pid!)) <= fdsBefore + 2, 5_000);
-    expect(await openFds(server.pid!), `file descriptors after the clients left${outputOf(server)}`).toBeLessThanOrEqual(
+    await waitUntil(async () => (await openFileDescriptors(server.pid!)) <= fdsBefore + 2, 5_000);
+    expect(await openFileDescriptors(server.pid!), `file descriptors after the clients left${outputOf(server)}`).toBeLessThanOrEqual(
       fdsBefore + 2,
     );
     expect(await residentMiB(server.pid!), 'resident memory after the clients left (MiB)').toBeLessThan(memoryBefore + 64);
@@ -94,7 +80,7 @@ describe.skipIf(!onLinux)('load on the application server', () => {
 
   test('500 concurrent requests to the lesson 04 server are all answered', async () => {
     const server = await startServer(programPath('04', 'app-server.ts'));
-    const fdsBefore = await openFds(server.pid!);
+    const fdsBefore = await openFileDescriptors(server.pid!);
     const memoryBefore = await residentMiB(server.pid!);
 
     const answers = await Promise.all(
@@ -117,8 +103,8 @@ describe.skipIf(!onLinux)('load on the application server', () => {
     expect(wrong.length, `requests without the right answer, e.g. ${JSON.stringify(wrong[0])}${outputOf(server)}`).toBe(0);
 
     expect(await waitUntil(() => closedCount(server) >= 500), `server logged ${closedCount(server)} closes`).toBe(true);
-    await waitUntil(async () => (await openFds(server.pid!)) <= fdsBefore + 2, 5_000);
-    expect(await openFds(server.pid!), `file descriptors after the clients left${outputOf(server)}`).toBeLessThanOrEqual(
+    await waitUntil(async () => (await openFileDescriptors(server.pid!)) <= fdsBefore + 2, 5_000);
+    expect(await openFileDescriptors(server.pid!), `file descriptors after the clients left${outputOf(server)}`).toBeLessThanOrEqual(
       fdsBefore + 2,
     );
     expect(await residentMiB(server.pid!), 'resident memory after the clients left (MiB)').toBeLessThan(memoryBefore + 64);

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { parseCommandLine, usageLine, UsageError } from '../shared/args.ts';
 import { formatAddress } from '../shared/address.ts';
-import { escapeBytes, formatBytes } from '../shared/bytes.ts';
+import { escapeBytes, formatBytes, shortenText } from '../shared/bytes.ts';
 import { explainSocketError } from '../shared/socket-errors.ts';
 
 const clientSpec = {
@@ -79,6 +79,11 @@ describe('formatting for transcripts', () => {
     expect(formatBytes(Buffer.of(0x00, 0x1f, 0x7b, 0x22))).toBe(`'\\x00\\x1f{"' (4 bytes)`);
     expect(formatBytes('a')).toBe("'a' (1 byte)");
     expect(escapeBytes(Buffer.from("tab\there\r\n'q' \\ 🐰"))).toBe("tab\\there\\r\\n\\'q\\' \\\\ \\xf0\\x9f\\x90\\xb0");
+  });
+
+  test('long text is cut to whole characters, never half an emoji', () => {
+    expect(shortenText('🐰🐰🐰', 2)).toBe('🐰🐰...');
+    expect(shortenText('short', 10)).toBe('short');
   });
 
   test('long payloads are cut to their first bytes, with the full count', () => {

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { parseArgsOrExit } from '../../shared/args.ts';
 import { formatAddress, peerAddress, serverAddress } from '../../shared/address.ts';
-import { formatBytes, plural } from '../../shared/bytes.ts';
+import { formatBytes, plural, shortenText } from '../../shared/bytes.ts';
 import { errorCode, explainSocketError, exitWithSocketError } from '../../shared/socket-errors.ts';
 import { encodeJson, FrameError, MessageDecoder, type DecodedFrame, type MessageHeader } from './frame.ts';
 
@@ -86,7 +86,7 @@ async function receive(socket: net.Socket): Promise<void> {
 
 function printMessage(number: number, { header, headerBytes, content }: DecodedFrame): void {
   // The header is UTF-8 JSON text; the decoder has checked it already.
-  const headerText = preview(headerBytes.toString('utf8'));
+  const headerText = shortenText(headerBytes.toString('utf8'), PREVIEW_CHARS);
   console.log(`Message ${number} header: ${headerText} (${plural(headerBytes.length, 'byte')})`);
   const kind = `${header['content-type']}, ${header['content-encoding']}`;
   console.log(`Message ${number} content (${kind}): ${showContent(header, content)}`);
@@ -99,8 +99,8 @@ function showContent(header: MessageHeader, content: Buffer): string {
     try {
       // The header names the encoding; a fatal decoder refuses bytes that do not fit it.
       const text = new TextDecoder(header['content-encoding'], { fatal: true }).decode(content);
-      if (header['content-type'] === 'text/json') return `${preview(encodeJson(JSON.parse(text)).toString())} ${size}`;
-      return `${preview(JSON.stringify(text))} ${size}`;
+      if (header['content-type'] === 'text/json') return `${shortenText(encodeJson(JSON.parse(text)).toString(), PREVIEW_CHARS)} ${size}`;
+      return `${shortenText(JSON.stringify(text), PREVIEW_CHARS)} ${size}`;
     } catch {
       // Not text in that encoding (or not JSON) after all: show the bytes themselves.
     }
@@ -108,6 +108,3 @@ function showContent(header: MessageHeader, content: Buffer): string {
   return formatBytes(content);
 }
 
-function preview(text: string): string {
-  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}...` : text;
-}

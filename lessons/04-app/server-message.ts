@@ -3,7 +3,7 @@
 // Its states, in order: 'header-length', 'header', 'content' (all three read the
 // request), 'response' (writing the answer), 'closed'.
 
-import { escapeBytes, formatBytes, plural } from '../../shared/bytes.ts';
+import { escapeBytes, formatBytes, plural, shortenText } from '../../shared/bytes.ts';
 import {
   binaryMessage,
   ContentError,
@@ -66,10 +66,6 @@ function createResponse(request: Request): Buffer {
   return jsonMessage(answerJson(request));
 }
 
-/** Cuts a long log text, keeping whole characters. */
-function preview(text: string): string {
-  return text.length <= LOG_LIMIT ? text : `${[...text].slice(0, LOG_LIMIT).join('')}...`;
-}
 
 export class ServerMessage extends Message {
   private request: Request | undefined;
@@ -143,9 +139,9 @@ export class ServerMessage extends Message {
   private logRequest(request: Request): void {
     if (request.kind === 'binary') {
       // The content type came from the client: escaped, it cannot break the log line.
-      console.log(`Received ${preview(escapeBytes(Buffer.from(request.contentType)))} request from ${this.addr}`);
+      console.log(`Received ${shortenText(escapeBytes(Buffer.from(request.contentType)), LOG_LIMIT)} request from ${this.addr}`);
     } else {
-      console.log(`Received request ${preview(jsonText(request.json))} from ${this.addr}`);
+      console.log(`Received request ${shortenText(jsonText(request.json), LOG_LIMIT)} from ${this.addr}`);
     }
   }
 

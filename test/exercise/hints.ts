@@ -12,6 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LessonEntry } from '../../lessons/manifest.ts';
+import { escapeRegExp } from '../harness.ts';
 import type { TestOutcome } from './events.ts';
 import type { Style } from './format.ts';
 import { lessonRegions, loadHints, type FileRegions, type RegionHints } from './lesson-data.ts';
@@ -32,9 +33,6 @@ export function failureText(test: TestOutcome): string {
   return test.errors.flatMap((error) => [error.message, error.stack ?? '']).join('\n');
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /**
  * Where `output` names `file` (a whole file name: `message.ts` is not found in

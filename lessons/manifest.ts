@@ -35,7 +35,8 @@ export const lessons: LessonEntry[] = [
       {
         file: 'echo-server.ts',
         role: 'server',
-        summary: 'Accepts one client, echoes every byte back until the client closes, then exits.',
+        summary:
+          'Accepts one client, echoes every byte back until the client closes, then exits.',
         args: ['127.0.0.1', '65432'],
       },
       {
@@ -56,13 +57,15 @@ export const lessons: LessonEntry[] = [
       {
         file: 'multiconn-server.ts',
         role: 'server',
-        summary: 'Echoes for any number of clients at once, pausing a reader whose peer is slow to read.',
+        summary:
+          'Echoes for any number of clients at once, pausing a reader whose peer is slow to read.',
         args: ['127.0.0.1', '65432'],
       },
       {
         file: 'multiconn-client.ts',
         role: 'client',
-        summary: 'Opens several connections at once; each sends two messages and closes when both come back.',
+        summary:
+          'Opens several connections at once; each sends two messages and closes when both come back.',
         args: ['127.0.0.1', '65432', '2'],
       },
     ],
@@ -77,13 +80,15 @@ export const lessons: LessonEntry[] = [
       {
         file: 'framed-receiver.ts',
         role: 'server',
-        summary: 'Decodes the messages it receives and prints each one, and on request each raw read.',
+        summary:
+          'Decodes the messages it receives and prints each one, and on request each raw read.',
         args: ['127.0.0.1', '65432'],
       },
       {
         file: 'framed-sender.ts',
         role: 'client',
-        summary: 'Sends three framed messages, normally, one byte per write, or all in one write.',
+        summary:
+          'Sends three framed messages, normally, one byte per write, or all in one write.',
         args: ['127.0.0.1', '65432'],
       },
     ],
@@ -98,7 +103,8 @@ export const lessons: LessonEntry[] = [
       {
         file: 'app-server.ts',
         role: 'server',
-        summary: 'Answers one request per connection: searches as JSON, anything else as binary.',
+        summary:
+          'Answers one request per connection: searches as JSON, anything else as binary.',
         args: ['127.0.0.1', '65432'],
       },
       {

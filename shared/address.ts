@@ -17,6 +17,7 @@ export function serverAddress(server: Server): string {
 /** The other end of a connected socket (the client, when called on a server's socket). */
 export function peerAddress(socket: Socket): string {
   // A socket that was reset before we asked has no remote address any more.
-  if (socket.remoteAddress === undefined || socket.remotePort === undefined) return 'an unknown peer';
+  if (socket.remoteAddress === undefined || socket.remotePort === undefined)
+    return 'an unknown peer';
   return formatAddress(socket.remoteAddress, socket.remotePort);
 }

@@ -29,7 +29,11 @@ export interface CommandSpec {
 
 export type ParsedValue = string | number | boolean;
 
-type ValueOf<Kind> = Kind extends 'port' | 'count' | 'seconds' ? number : Kind extends 'flag' ? boolean : string;
+type ValueOf<Kind> = Kind extends 'port' | 'count' | 'seconds'
+  ? number
+  : Kind extends 'flag'
+    ? boolean
+    : string;
 type Options<S extends CommandSpec> = NonNullable<S['options']>;
 
 /**
@@ -54,31 +58,45 @@ export function usageLine(spec: CommandSpec): string {
     parts.push(arg.default === undefined ? `<${arg.name}>` : `[${arg.name}]`);
   }
   for (const [name, option] of Object.entries(spec.options ?? {})) {
-    parts.push(option.kind === 'flag' ? `[--${name}]` : `[--${name} ${option.valueName ?? 'VALUE'}]`);
+    parts.push(
+      option.kind === 'flag'
+        ? `[--${name}]`
+        : `[--${name} ${option.valueName ?? 'VALUE'}]`,
+    );
   }
   return parts.join(' ');
 }
 
-function convert(name: string, kind: ArgKind | OptionSpec['kind'], raw: string): ParsedValue {
+function convert(
+  name: string,
+  kind: ArgKind | OptionSpec['kind'],
+  raw: string,
+): ParsedValue {
   switch (kind) {
     case 'port': {
       const port = Number(raw);
       if (!/^\d+$/.test(raw) || port > 65535) {
-        throw new UsageError(`${name} must be a whole number from 0 to 65535 (0 picks a free port), got "${raw}"`);
+        throw new UsageError(
+          `${name} must be a whole number from 0 to 65535 (0 picks a free port), got "${raw}"`,
+        );
       }
       return port;
     }
     case 'count': {
       const count = Number(raw);
       if (!/^\d+$/.test(raw) || count < 1 || !Number.isSafeInteger(count)) {
-        throw new UsageError(`${name} must be a whole number of at least 1, got "${raw}"`);
+        throw new UsageError(
+          `${name} must be a whole number of at least 1, got "${raw}"`,
+        );
       }
       return count;
     }
     case 'seconds': {
       const seconds = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
-        throw new UsageError(`${name} must be a number of seconds above 0, got "${raw}"`);
+        throw new UsageError(
+          `${name} must be a number of seconds above 0, got "${raw}"`,
+        );
       }
       return seconds;
     }
@@ -91,11 +109,17 @@ function convert(name: string, kind: ArgKind | OptionSpec['kind'], raw: string):
 }
 
 /** Parses `argv` against `spec`; throws UsageError on bad input. Pure, so it can be tested. */
-export function parseCommandLine<const S extends CommandSpec>(spec: S, argv: readonly string[]): ParsedArgs<S> {
+export function parseCommandLine<const S extends CommandSpec>(
+  spec: S,
+  argv: readonly string[],
+): ParsedArgs<S> {
   const optionSpecs = spec.options ?? {};
   // node:util would read "-1" as an unknown option; say what is really wrong.
   const negative = argv.find((arg) => /^-\d/.test(arg));
-  if (negative !== undefined) throw new UsageError(`"${negative}" is negative: ports, counts and sizes cannot be`);
+  if (negative !== undefined)
+    throw new UsageError(
+      `"${negative}" is negative: ports, counts and sizes cannot be`,
+    );
   let parsed;
   try {
     parsed = parseNodeArgs({
@@ -115,12 +139,17 @@ export function parseCommandLine<const S extends CommandSpec>(spec: S, argv: rea
   }
 
   const required = spec.positionals.filter((arg) => arg.default === undefined).length;
-  if (parsed.positionals.length < required || parsed.positionals.length > spec.positionals.length) {
+  if (
+    parsed.positionals.length < required ||
+    parsed.positionals.length > spec.positionals.length
+  ) {
     const expected =
       required === spec.positionals.length
         ? `${required}`
         : `${required} to ${spec.positionals.length}`;
-    throw new UsageError(`expected ${expected} arguments, got ${parsed.positionals.length}`);
+    throw new UsageError(
+      `expected ${expected} arguments, got ${parsed.positionals.length}`,
+    );
   }
 
   const values: Record<string, ParsedValue | undefined> = {};
@@ -135,7 +164,10 @@ export function parseCommandLine<const S extends CommandSpec>(spec: S, argv: rea
     } else if (typeof raw === 'string') {
       values[name] = convert(`--${name}`, option.kind, raw);
     } else {
-      values[name] = option.default === undefined ? undefined : convert(`--${name}`, option.kind, option.default);
+      values[name] =
+        option.default === undefined
+          ? undefined
+          : convert(`--${name}`, option.kind, option.default);
     }
   }
   return values as ParsedArgs<S>;

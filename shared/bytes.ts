@@ -27,7 +27,9 @@ export function escapeBytes(bytes: Uint8Array): string {
 /** Text cut to its first `limit` characters (whole characters: an emoji is never split), then `...`. */
 export function shortenText(text: string, limit: number): string {
   const characters = [...text];
-  return characters.length <= limit ? text : `${characters.slice(0, limit).join('')}...`;
+  return characters.length <= limit
+    ? text
+    : `${characters.slice(0, limit).join('')}...`;
 }
 
 export function plural(count: number, noun: string): string {

@@ -11,7 +11,10 @@ export interface ErrorContext {
 type Explain = (address: string) => [what: string, why: string];
 
 const EXPLANATIONS: Record<string, Explain> = {
-  ECONNREFUSED: (address) => ['connection refused', `is the server running on ${address}?`],
+  ECONNREFUSED: (address) => [
+    'connection refused',
+    `is the server running on ${address}?`,
+  ],
   EADDRINUSE: (address) => [
     'address in use',
     `another program is already listening on ${address}; stop it, or pass port 0 to get a free port`,
@@ -24,7 +27,10 @@ const EXPLANATIONS: Record<string, Explain> = {
     'timed out',
     `no answer from ${address}; is the host reachable, and is the port not blocked by a firewall?`,
   ],
-  EPIPE: (address) => ['broken pipe', `tried to send to ${address} after it had closed the connection`],
+  EPIPE: (address) => [
+    'broken pipe',
+    `tried to send to ${address} after it had closed the connection`,
+  ],
   EACCES: (address) => [
     'permission denied',
     `listening on ${address} needs administrator rights (ports below 1024 do); use a port above 1023`,
@@ -33,14 +39,23 @@ const EXPLANATIONS: Record<string, Explain> = {
     'address not available',
     `${address} is not an address of this machine, so nothing can listen there`,
   ],
-  ENOTFOUND: (address) => ['host not found', `the host in ${address} does not resolve to an address; check its spelling`],
-  EAI_AGAIN: (address) => ['host lookup failed', `the name server did not answer for ${address}; try an IP address`],
+  ENOTFOUND: (address) => [
+    'host not found',
+    `the host in ${address} does not resolve to an address; check its spelling`,
+  ],
+  EAI_AGAIN: (address) => [
+    'host lookup failed',
+    `the name server did not answer for ${address}; try an IP address`,
+  ],
   EMFILE: () => [
     'too many open files',
     'this process reached its limit on open files, and every socket is one (see ulimit -n); raise the limit or open fewer connections',
   ],
   EHOSTUNREACH: (address) => ['host unreachable', `there is no route to ${address}`],
-  ENETUNREACH: (address) => ['network unreachable', `this machine has no route to the network of ${address}`],
+  ENETUNREACH: (address) => [
+    'network unreachable',
+    `this machine has no route to the network of ${address}`,
+  ],
 };
 
 export function errorCode(error: unknown): string | undefined {

@@ -9,7 +9,15 @@ import { createRequire } from 'node:module';
 import MiniSearch from 'minisearch';
 import { lessons as manifestLessons, type LessonEntry } from '../lessons/manifest.ts';
 import { unifiedDiff } from './diff.ts';
-import { BuildError, createMarkdown, fence, newEnv, ROOT, type LinkTarget, type RenderEnv } from './markdown.ts';
+import {
+  BuildError,
+  createMarkdown,
+  fence,
+  newEnv,
+  ROOT,
+  type LinkTarget,
+  type RenderEnv,
+} from './markdown.ts';
 import { renderPage, SITE_TITLE, type NavLink } from './template.ts';
 import { captureTranscripts, type Transcript } from './transcripts.ts';
 
@@ -68,7 +76,8 @@ function lessonSources(lesson: LessonEntry): string[] {
 function terminalsMarkdown(lesson: LessonEntry, transcripts: Transcript[]): string {
   if (transcripts.length === 0) return '';
   const panes = transcripts.map((transcript, index) => {
-    const label = `Terminal ${index === 0 ? 1 : 2}: the ${transcript.program.role}` +
+    const label =
+      `Terminal ${index === 0 ? 1 : 2}: the ${transcript.program.role}` +
       (transcripts.length > 2 && index > 0 ? ` (${transcript.program.file})` : '');
     const shown = [`$ ${transcript.command}`, ...transcript.lines].join('\n');
     return `<div class="terminal"><p class="terminal-title">${label}</p>\n\n${fence(shown, 'console')}\n</div>\n`;
@@ -102,7 +111,9 @@ function sourcesMarkdown(lesson: LessonEntry): string {
       '',
       `### ${file}`,
       '',
-      program === undefined ? 'A module the programs import.' : `The ${program.role}. ${program.summary}`,
+      program === undefined
+        ? 'A module the programs import.'
+        : `The ${program.role}. ${program.summary}`,
       '',
       `<!-- include: ${file} -->`,
       '',
@@ -166,9 +177,15 @@ function homeMarkdown(first: LessonEntry | undefined): string {
 function copyAssets(outDir: string): void {
   const assets = path.join(outDir, 'assets');
   fs.mkdirSync(assets, { recursive: true });
-  for (const file of fs.readdirSync(ASSET_DIR)) fs.copyFileSync(path.join(ASSET_DIR, file), path.join(assets, file));
+  for (const file of fs.readdirSync(ASSET_DIR))
+    fs.copyFileSync(path.join(ASSET_DIR, file), path.join(assets, file));
   const require = createRequire(import.meta.url);
-  const miniSearchUmd = path.join(path.dirname(require.resolve('minisearch')), '..', 'umd', 'index.js');
+  const miniSearchUmd = path.join(
+    path.dirname(require.resolve('minisearch')),
+    '..',
+    'umd',
+    'index.js',
+  );
   fs.copyFileSync(miniSearchUmd, path.join(assets, 'minisearch.js'));
 }
 
@@ -181,12 +198,16 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
   const written = lessons.filter(isWritten);
   const skipped = lessons.filter((lesson) => !isWritten(lesson));
   for (const lesson of skipped) {
-    warn(`Skipping lesson ${lesson.id} (${lesson.folder}): lessons/${lesson.folder}/README.md is not written yet.`);
+    warn(
+      `Skipping lesson ${lesson.id} (${lesson.folder}): lessons/${lesson.folder}/README.md is not written yet.`,
+    );
   }
   for (const lesson of written) {
     for (const program of lesson.programs) {
       if (!fs.existsSync(path.join(ROOT, 'lessons', lesson.folder, program.file))) {
-        throw new BuildError(`lesson ${lesson.id}: lessons/manifest.ts lists ${program.file}, but lessons/${lesson.folder}/${program.file} does not exist`);
+        throw new BuildError(
+          `lesson ${lesson.id}: lessons/manifest.ts lists ${program.file}, but lessons/${lesson.folder}/${program.file} does not exist`,
+        );
       }
     }
   }
@@ -203,35 +224,46 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
   // Other files the texts link to get a page of their own, rendered after the
   // lessons (and they can link to more files in turn).
   const filePages = new Map<string, string>();
-  const resolveLink = (sourcePath: string) => (target: string, fragment: string, original: string): LinkTarget => {
-    const hash = fragment === '' ? '' : `#${fragment}`;
-    const inLessons = target.match(/^lessons\/([^/]+)(?:\/(.+))?$/);
-    const lesson = inLessons === null ? undefined : lessons.find((entry) => entry.folder === inLessons[1]);
-    if (lesson !== undefined) {
-      if (!isWritten(lesson)) return { unlinked: `Lesson ${lesson.id} is not written yet` };
-      const rest = inLessons![2] ?? '';
-      if (rest === '' || rest === 'README.md') return { href: lessonPageFile(lesson) + hash };
-      if (lessonSources(lesson).includes(rest)) return { href: `${lessonPageFile(lesson)}#file-${rest}` };
-    }
-    if (target === 'README.md' || target === '') return { href: `index.html${hash}` };
-    const absolute = path.join(ROOT, target);
-    if (!fs.existsSync(absolute) || target.startsWith('..')) {
-      throw new BuildError(`${sourcePath}: the link "${original}" points at nothing: ${target} does not exist`);
-    }
-    if (fs.statSync(absolute).isDirectory()) return { unlinked: `The folder ${target}/ in the workbook` };
-    if (!filePages.has(target)) filePages.set(target, filePageName(target));
-    return { href: filePages.get(target)! + hash };
-  };
-  const resolveAsset = (sourcePath: string) => (target: string, original: string): string => {
-    const absolute = path.join(ROOT, target);
-    if (!fs.existsSync(absolute) || target.startsWith('..')) {
-      throw new BuildError(`${sourcePath}: the image "${original}" points at nothing: ${target} does not exist`);
-    }
-    const copy = path.join(outDir, 'files', target);
-    fs.mkdirSync(path.dirname(copy), { recursive: true });
-    fs.copyFileSync(absolute, copy);
-    return `files/${target}`;
-  };
+  const resolveLink =
+    (sourcePath: string) =>
+    (target: string, fragment: string, original: string): LinkTarget => {
+      const hash = fragment === '' ? '' : `#${fragment}`;
+      const inLessons = target.match(/^lessons\/([^/]+)(?:\/(.+))?$/);
+      const lesson =
+        inLessons === null ? undefined : lessons.find((entry) => entry.folder === inLessons[1]);
+      if (lesson !== undefined) {
+        if (!isWritten(lesson)) return { unlinked: `Lesson ${lesson.id} is not written yet` };
+        const rest = inLessons![2] ?? '';
+        if (rest === '' || rest === 'README.md') return { href: lessonPageFile(lesson) + hash };
+        if (lessonSources(lesson).includes(rest))
+          return { href: `${lessonPageFile(lesson)}#file-${rest}` };
+      }
+      if (target === 'README.md' || target === '') return { href: `index.html${hash}` };
+      const absolute = path.join(ROOT, target);
+      if (!fs.existsSync(absolute) || target.startsWith('..')) {
+        throw new BuildError(
+          `${sourcePath}: the link "${original}" points at nothing: ${target} does not exist`,
+        );
+      }
+      if (fs.statSync(absolute).isDirectory())
+        return { unlinked: `The folder ${target}/ in the workbook` };
+      if (!filePages.has(target)) filePages.set(target, filePageName(target));
+      return { href: filePages.get(target)! + hash };
+    };
+  const resolveAsset =
+    (sourcePath: string) =>
+    (target: string, original: string): string => {
+      const absolute = path.join(ROOT, target);
+      if (!fs.existsSync(absolute) || target.startsWith('..')) {
+        throw new BuildError(
+          `${sourcePath}: the image "${original}" points at nothing: ${target} does not exist`,
+        );
+      }
+      const copy = path.join(outDir, 'files', target);
+      fs.mkdirSync(path.dirname(copy), { recursive: true });
+      fs.copyFileSync(absolute, copy);
+      return `files/${target}`;
+    };
   const render = (sourcePath: string, markdown: string): { html: string; env: RenderEnv } => {
     const env = newEnv(sourcePath, resolveLink(sourcePath), resolveAsset(sourcePath));
     return { html: md.render(markdown, env as unknown as Record<string, unknown>), env };
@@ -243,12 +275,28 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
   }));
   const sequence: NavLink[] = [
     { href: 'index.html', label: 'Start here' },
-    ...written.map((lesson) => ({ href: lessonPageFile(lesson), label: `${lesson.id} ${lesson.title}` })),
+    ...written.map((lesson) => ({
+      href: lessonPageFile(lesson),
+      label: `${lesson.id} ${lesson.title}`,
+    })),
   ];
   const result: BuildResult = { outDir, pages: [], skipped, includes: [], milliseconds: 0 };
-  const searchDocuments: Array<{ id: string; title: string; heading: string; url: string; text: string }> = [];
+  const searchDocuments: Array<{
+    id: string;
+    title: string;
+    heading: string;
+    url: string;
+    text: string;
+  }> = [];
 
-  const writePage = (file: string, title: string, description: string, html: string, env: RenderEnv, searchable: boolean) => {
+  const writePage = (
+    file: string,
+    title: string,
+    description: string,
+    html: string,
+    env: RenderEnv,
+    searchable: boolean,
+  ) => {
     const position = sequence.findIndex((entry) => entry.href === file);
     const page = renderPage({
       title,
@@ -278,7 +326,14 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
   };
 
   const home = render('README.md', homeMarkdown(written[0]));
-  writePage('index.html', SITE_TITLE, 'Learn TCP socket programming on Node.js, one runnable lesson at a time.', home.html, home.env, true);
+  writePage(
+    'index.html',
+    SITE_TITLE,
+    'Learn TCP socket programming on Node.js, one runnable lesson at a time.',
+    home.html,
+    home.env,
+    true,
+  );
 
   written.forEach((lesson, index) => {
     const sourcePath = `lessons/${lesson.folder}/README.md`;
@@ -291,7 +346,14 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
       diffsMarkdown(lesson, previous),
     ].join('\n');
     const { html, env } = render(sourcePath, markdown);
-    writePage(lessonPageFile(lesson), `Lesson ${lesson.id}: ${lesson.title}`, lesson.summary, html, env, true);
+    writePage(
+      lessonPageFile(lesson),
+      `Lesson ${lesson.id}: ${lesson.title}`,
+      lesson.summary,
+      html,
+      env,
+      true,
+    );
   });
 
   for (const [target, file] of filePages) {
@@ -299,7 +361,14 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
       ? fs.readFileSync(path.join(ROOT, target), 'utf8')
       : `# ${target}\n\n<!-- include: ${path.basename(target)} -->\n`;
     const { html, env } = render(target, markdown);
-    writePage(file, target, `The file ${target} of the workbook.`, html, env, target.endsWith('.md'));
+    writePage(
+      file,
+      target,
+      `The file ${target} of the workbook.`,
+      html,
+      env,
+      target.endsWith('.md'),
+    );
   }
 
   const search = new MiniSearch(SEARCH_OPTIONS);

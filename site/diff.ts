@@ -18,7 +18,10 @@ function editScript(a: string[], b: string[]): Edit[] {
   const lengths = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
-      lengths[i]![j] = a[i] === b[j] ? lengths[i + 1]![j + 1]! + 1 : Math.max(lengths[i + 1]![j]!, lengths[i]![j + 1]!);
+      lengths[i]![j] =
+        a[i] === b[j]
+          ? lengths[i + 1]![j + 1]! + 1
+          : Math.max(lengths[i + 1]![j]!, lengths[i]![j + 1]!);
     }
   }
   const edits: Edit[] = [];
@@ -41,7 +44,12 @@ function editScript(a: string[], b: string[]): Edit[] {
  * The unified diff of two texts with file labels, or '' when they are equal.
  * Hunk headers count lines from 1, as `diff -u` does.
  */
-export function unifiedDiff(oldText: string, newText: string, oldLabel: string, newLabel: string): string {
+export function unifiedDiff(
+  oldText: string,
+  newText: string,
+  oldLabel: string,
+  newLabel: string,
+): string {
   const edits = editScript(splitLines(oldText), splitLines(newText));
   const changed = edits.flatMap((edit, index) => (edit.kind === ' ' ? [] : [index]));
   if (changed.length === 0) return '';

@@ -10,7 +10,18 @@ import { createHighlighter, type BundledLanguage, type Highlighter } from 'shiki
 export const THEMES = { light: 'github-light', dark: 'github-dark' } as const;
 
 /** The languages the lessons use; anything else is shown as plain text. */
-const LANGUAGES = ['typescript', 'javascript', 'json', 'shellscript', 'shellsession', 'diff', 'python', 'c', 'html', 'css'];
+const LANGUAGES = [
+  'typescript',
+  'javascript',
+  'json',
+  'shellscript',
+  'shellsession',
+  'diff',
+  'python',
+  'c',
+  'html',
+  'css',
+];
 
 let highlighter: Promise<Highlighter> | undefined;
 
@@ -41,9 +52,12 @@ export async function useShiki(md: MarkdownIt): Promise<void> {
               .map((child) => (child.type === 'text' ? child.value : ''))
               .join('');
             const lang = this.options.lang;
-            if ((lang === 'console' || lang === 'shellsession') && text.startsWith('$ ')) this.addClassToHast(node, 'prompt');
-            if (lang === 'diff' && text.startsWith('+') && !text.startsWith('+++ ')) this.addClassToHast(node, 'diff-add');
-            if (lang === 'diff' && text.startsWith('-') && !text.startsWith('--- ')) this.addClassToHast(node, 'diff-remove');
+            if ((lang === 'console' || lang === 'shellsession') && text.startsWith('$ '))
+              this.addClassToHast(node, 'prompt');
+            if (lang === 'diff' && text.startsWith('+') && !text.startsWith('+++ '))
+              this.addClassToHast(node, 'diff-add');
+            if (lang === 'diff' && text.startsWith('-') && !text.startsWith('--- '))
+              this.addClassToHast(node, 'diff-remove');
           },
         },
       ],
@@ -70,14 +84,23 @@ export function languageOf(file: string): string {
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 /**
  * A highlighted code block with its copy button. The text of its <code> element
  * is exactly `code`, final newline included.
  */
-export function codeBlock(md: MarkdownIt, code: string, lang: string, attributes: Record<string, string> = {}): string {
+export function codeBlock(
+  md: MarkdownIt,
+  code: string,
+  lang: string,
+  attributes: Record<string, string> = {},
+): string {
   const pre = md.options.highlight!(code, lang, '');
   const attrs = Object.entries({ class: 'code-block', 'data-lang': lang || 'text', ...attributes })
     .map(([name, value]) => ` ${name}="${escapeHtml(value)}"`)

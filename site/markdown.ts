@@ -59,7 +59,8 @@ export function repoPath(absolute: string): string {
 /** The text between `// #region NAME` and `// #endregion NAME`, both lines excluded. */
 export function extractRegion(source: string, region: string): string | undefined {
   const lines = source.split('\n');
-  const marker = (word: string) => new RegExp(`^\\s*//\\s*#${word}\\s+${region.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+  const marker = (word: string) =>
+    new RegExp(`^\\s*//\\s*#${word}\\s+${region.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
   const start = lines.findIndex((line) => marker('region').test(line));
   if (start === -1) return undefined;
   const end = lines.findIndex((line, index) => index > start && marker('endregion').test(line));
@@ -80,7 +81,12 @@ export function fence(code: string, lang: string): string {
   return `${ticks}${lang}\n${code.endsWith('\n') ? code : code + '\n'}${ticks}\n`;
 }
 
-function directiveRule(state: StateBlock, startLine: number, _endLine: number, silent: boolean): boolean {
+function directiveRule(
+  state: StateBlock,
+  startLine: number,
+  _endLine: number,
+  silent: boolean,
+): boolean {
   const start = state.bMarks[startLine]! + state.tShift[startLine]!;
   if (state.sCount[startLine]! - state.blkIndent >= 4) return false;
   const line = state.src.slice(start, state.eMarks[startLine]);
@@ -106,7 +112,9 @@ function inlineText(token: Token): string {
 
 function splitHref(href: string): { target: string; fragment: string } {
   const hash = href.indexOf('#');
-  return hash === -1 ? { target: href, fragment: '' } : { target: href.slice(0, hash), fragment: href.slice(hash + 1) };
+  return hash === -1
+    ? { target: href, fragment: '' }
+    : { target: href.slice(0, hash), fragment: href.slice(hash + 1) };
 }
 
 const EXTERNAL = /^(?:[a-z][a-z0-9+.-]*:|\/\/)/i;
@@ -116,7 +124,9 @@ export async function createMarkdown(): Promise<MarkdownIt> {
   const md = markdownIt({ html: true, linkify: false, typographer: false });
   await useShiki(md);
   md.use(githubAlerts);
-  md.block.ruler.before('html_block', 'workbook_directive', directiveRule, { alt: ['paragraph', 'reference', 'blockquote'] });
+  md.block.ruler.before('html_block', 'workbook_directive', directiveRule, {
+    alt: ['paragraph', 'reference', 'blockquote'],
+  });
 
   const where = (env: RenderEnv, token: Token) => `${env.sourcePath}:${(token.map?.[0] ?? 0) + 1}`;
 
@@ -135,7 +145,9 @@ export async function createMarkdown(): Promise<MarkdownIt> {
     const [file = '', region] = token.content.split('#');
     const absolute = path.resolve(env.baseDir, file);
     if (file === '' || !fs.existsSync(absolute) || !fs.statSync(absolute).isFile()) {
-      throw new BuildError(`${where(env, token)}: include "${token.content}" points at nothing: ${repoPath(absolute)} does not exist`);
+      throw new BuildError(
+        `${where(env, token)}: include "${token.content}" points at nothing: ${repoPath(absolute)} does not exist`,
+      );
     }
     const source = fs.readFileSync(absolute, 'utf8');
     const code = region === undefined ? source : extractRegion(source, region);
@@ -160,7 +172,11 @@ export async function createMarkdown(): Promise<MarkdownIt> {
     const lang = token.info.trim().split(/\s+/)[0] ?? '';
     const block = codeBlock(md, token.content, lang === '' ? 'text' : lang);
     const previous = tokens[index - 1];
-    if (previous?.type === 'workbook_directive' && previous.info === 'diagram' && (lang === 'text' || lang === '')) {
+    if (
+      previous?.type === 'workbook_directive' &&
+      previous.info === 'diagram' &&
+      (lang === 'text' || lang === '')
+    ) {
       return `<details class="diagram-text"><summary>The same diagram as text</summary>${block}</details>\n`;
     }
     return block;
@@ -216,7 +232,9 @@ export async function createMarkdown(): Promise<MarkdownIt> {
               ['class', 'unlinked'],
               ['title', result.unlinked],
             ];
-            const close = block.children!.slice(block.children!.indexOf(token)).find((child) => child.type === 'link_close');
+            const close = block
+              .children!.slice(block.children!.indexOf(token))
+              .find((child) => child.type === 'link_close');
             if (close !== undefined) {
               close.type = 'unlinked_close';
               close.tag = 'span';
@@ -225,7 +243,10 @@ export async function createMarkdown(): Promise<MarkdownIt> {
         } else if (token.type === 'image') {
           const src = String(token.attrGet('src') ?? '');
           if (src === '' || EXTERNAL.test(src)) continue;
-          token.attrSet('src', env.resolveAsset(repoPath(path.resolve(env.baseDir, decodeURI(src))), src));
+          token.attrSet(
+            'src',
+            env.resolveAsset(repoPath(path.resolve(env.baseDir, decodeURI(src))), src),
+          );
         }
       }
     }

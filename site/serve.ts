@@ -43,10 +43,18 @@ export function createSiteServer(root: string): http.Server {
     }
     const file = resolveFile(base, request.url);
     if (file === undefined || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      send(404, 'text/html; charset=utf-8', '<!doctype html><title>Not found</title><p>No such page. <a href="/">Back to the workbook</a>.</p>\n');
+      send(
+        404,
+        'text/html; charset=utf-8',
+        '<!doctype html><title>Not found</title><p>No such page. <a href="/">Back to the workbook</a>.</p>\n',
+      );
       return;
     }
-    send(200, CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', fs.readFileSync(file));
+    send(
+      200,
+      CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      fs.readFileSync(file),
+    );
   });
 }
 

@@ -17,7 +17,8 @@ try {
   const { values } = parseArgs({ options: { port: { type: 'string' } }, allowPositionals: false });
   if (values.port !== undefined) {
     port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65535) throw new Error(`port must be a number from 0 to 65535, not "${values.port}"`);
+    if (!/^\d+$/.test(values.port) || port > 65535)
+      throw new Error(`port must be a number from 0 to 65535, not "${values.port}"`);
   }
 } catch (error) {
   console.error(`${USAGE}\n${error instanceof Error ? error.message : String(error)}`);
@@ -35,7 +36,9 @@ try {
         `Stop that one (Ctrl-C), or pick another port: npm start -- --port ${port + 1}`,
     );
   } else {
-    console.error(`Could not serve on ${HOST}:${port}: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      `Could not serve on ${HOST}:${port}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   process.exit(1);
 }
@@ -47,10 +50,12 @@ process.once('SIGINT', () => {
   process.exit(0);
 });
 
-console.log('Building the lesson site (every lesson\'s programs run once for their transcripts)...');
+console.log("Building the lesson site (every lesson's programs run once for their transcripts)...");
 try {
   const result = await buildSite();
-  console.log(`Built ${result.pages.length} pages in ${(result.milliseconds / 1000).toFixed(1)} s.`);
+  console.log(
+    `Built ${result.pages.length} pages in ${(result.milliseconds / 1000).toFixed(1)} s.`,
+  );
 } catch (error) {
   if (!(error instanceof BuildError)) throw error;
   console.error(`The site did not build: ${error.message}`);

@@ -35,7 +35,8 @@ const THEME_BOOT = `(function () {
   document.documentElement.dataset.theme = theme;
 })();`;
 
-const ICON_MENU = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3 6h18M3 12h18M3 18h18" /></svg>';
+const ICON_MENU =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3 6h18M3 12h18M3 18h18" /></svg>';
 const ICON_THEME =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="4.5" /><path d="M12 2v2.5M12 19.5V22M2 12h2.5M19.5 12H22M4.9 4.9l1.8 1.8M17.3 17.3l1.8 1.8M4.9 19.1l1.8-1.8M17.3 6.7l1.8-1.8" class="sun-rays" /></svg>';
 
@@ -71,7 +72,10 @@ ${lessons}
 function outline(entries: OutlineEntry[]): string {
   if (entries.length === 0) return '<aside class="outline" aria-label="On this page"></aside>';
   const items = entries
-    .map((entry) => `<li class="outline-h${entry.level}"><a href="#${entry.id}">${escapeHtml(entry.text)}</a></li>`)
+    .map(
+      (entry) =>
+        `<li class="outline-h${entry.level}"><a href="#${entry.id}">${escapeHtml(entry.text)}</a></li>`,
+    )
     .join('\n');
   return `<aside class="outline" aria-label="On this page">
 <p class="outline-title">On this page</p>

@@ -103,7 +103,8 @@ function normalisePorts(lines: string[], serverPort: number, manifestPort: strin
     line
       .replace(address, (_, host: string, port: string) => {
         if (Number(port) === serverPort) return `${host}:${manifestPort}`;
-        if (!placeholders.has(port)) placeholders.set(port, String(FIRST_PLACEHOLDER_PORT + placeholders.size));
+        if (!placeholders.has(port))
+          placeholders.set(port, String(FIRST_PLACEHOLDER_PORT + placeholders.size));
         return `${host}:${placeholders.get(port)}`;
       })
       .replace(new RegExp(`\\b${serverPort}\\b`, 'g'), manifestPort),
@@ -122,13 +123,18 @@ export async function captureTranscripts(lesson: LessonEntry): Promise<Transcrip
   const file = (program: ProgramEntry) => path.join(ROOT, 'lessons', lesson.folder, program.file);
   const [host = '127.0.0.1', manifestPort = '65432', ...extraArgs] = serverEntry.args;
   const fail = (what: string, output: string) =>
-    new BuildError(`lesson ${lesson.id}: ${what}; the page needs a real run of the pair.\n${output}`);
+    new BuildError(
+      `lesson ${lesson.id}: ${what}; the page needs a real run of the pair.\n${output}`,
+    );
 
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(file(serverEntry), { host, extraArgs });
   } catch (error) {
-    throw fail(`${serverEntry.file} did not start`, error instanceof Error ? error.message : String(error));
+    throw fail(
+      `${serverEntry.file} did not start`,
+      error instanceof Error ? error.message : String(error),
+    );
   }
   try {
     const clientResults: ProgramResult[] = [];
@@ -136,14 +142,22 @@ export async function captureTranscripts(lesson: LessonEntry): Promise<Transcrip
       const args = client.args.map((arg) => (arg === manifestPort ? String(server.port) : arg));
       const result = await runProgram(file(client), args);
       clientResults.push(result);
-      if (result.exitCode !== 0) throw fail(`${client.file} exited with code ${result.exitCode}`, result.transcript + '\n' + server.transcript());
+      if (result.exitCode !== 0)
+        throw fail(
+          `${client.file} exited with code ${result.exitCode}`,
+          result.transcript + '\n' + server.transcript(),
+        );
     }
     const exitedByItself = await serverSettled(server);
     // Ctrl-C goes where the terminal shows it: after what the server printed before it.
     const printedBeforeCtrlC = server.stdoutLines.length;
     if (!exitedByItself) server.signal('SIGINT');
     const serverResult = await server.waitForExit();
-    if (serverResult.exitCode !== 0) throw fail(`${serverEntry.file} exited with code ${serverResult.exitCode}`, serverResult.transcript);
+    if (serverResult.exitCode !== 0)
+      throw fail(
+        `${serverEntry.file} exited with code ${serverResult.exitCode}`,
+        serverResult.transcript,
+      );
 
     // Ports are numbered in the order the server's transcript shows them.
     const serverLines = exitedByItself
@@ -154,13 +168,25 @@ export async function captureTranscripts(lesson: LessonEntry): Promise<Transcrip
           ...serverResult.stdoutLines.slice(printedBeforeCtrlC),
           ...serverResult.stderrLines,
         ];
-    const all = normalisePorts([...serverLines, ...clientResults.flatMap(outputLines)], server.port, manifestPort);
+    const all = normalisePorts(
+      [...serverLines, ...clientResults.flatMap(outputLines)],
+      server.port,
+      manifestPort,
+    );
     const transcripts: Transcript[] = [];
     let offset = serverLines.length;
-    transcripts.push({ program: serverEntry, command: commandFor(lesson, serverEntry), lines: all.slice(0, serverLines.length) });
+    transcripts.push({
+      program: serverEntry,
+      command: commandFor(lesson, serverEntry),
+      lines: all.slice(0, serverLines.length),
+    });
     clients.forEach((client, index) => {
       const count = outputLines(clientResults[index]!).length;
-      transcripts.push({ program: client, command: commandFor(lesson, client), lines: all.slice(offset, offset + count) });
+      transcripts.push({
+        program: client,
+        command: commandFor(lesson, client),
+        lines: all.slice(offset, offset + count),
+      });
       offset += count;
     });
     return transcripts;

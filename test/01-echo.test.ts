@@ -4,7 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { outputOf, programPath, runProgram, startServer } from './harness.ts';
-import { closedPort, connectRaw, exchange, hasIPv6Loopback, readUntilClose } from './net-helpers.ts';
+import {
+  closedPort,
+  connectRaw,
+  exchange,
+  hasIPv6Loopback,
+  readUntilClose,
+} from './net-helpers.ts';
 
 const ipv6 = await hasIPv6Loopback();
 if (!ipv6) console.log('Skipping the IPv6 check: this machine has no ::1 loopback.');
@@ -39,12 +45,20 @@ describe('lesson 01: echo server and client', () => {
     // The 12 bytes may arrive in one read or several; together they are the message.
     const pieces = rest.slice(0, -2).map((line) => {
       const match = line.match(/^Received '(.*)' \(\d+ bytes?\) from (\S+)$/);
-      expect(match, `every line before the close should be "Received '<bytes>' (<n> bytes) from <address>"${output}`).not.toBeNull();
+      expect(
+        match,
+        `every line before the close should be "Received '<bytes>' (<n> bytes) from <address>"${output}`,
+      ).not.toBeNull();
       expect(match![2], output).toBe(clientAddress);
       return match![1];
     });
-    expect(pieces.join(''), `the server's Received lines should add up to the message${output}`).toBe('Hello, world');
-    expect(rest.at(-2), output).toBe(`Client ${clientAddress} closed its side; closing the connection`);
+    expect(
+      pieces.join(''),
+      `the server's Received lines should add up to the message${output}`,
+    ).toBe('Hello, world');
+    expect(rest.at(-2), output).toBe(
+      `Client ${clientAddress} closed its side; closing the connection`,
+    );
     expect(rest.at(-1), output).toBe('Connection closed; server exiting');
   });
 
@@ -53,7 +67,10 @@ describe('lesson 01: echo server and client', () => {
     const payload = randomBytes(1024 * 1024);
     const reply = await exchange(echo.port, payload);
     expect(reply.length, outputOf(echo)).toBe(payload.length);
-    expect(reply.equals(payload), 'the echoed bytes differ from the bytes sent' + outputOf(echo)).toBe(true);
+    expect(
+      reply.equals(payload),
+      'the echoed bytes differ from the bytes sent' + outputOf(echo),
+    ).toBe(true);
     expect((await echo.waitForExit()).exitCode, outputOf(echo)).toBe(0);
   });
 
@@ -70,12 +87,17 @@ describe('lesson 01: echo server and client', () => {
     expect((await reply).toString(), outputOf(echo)).toBe(payload.toString());
   });
 
-  test.skipIf(!ipv6)('the server works on IPv6 loopback and prints the address in brackets', async () => {
-    const echo = await startServer(server, { host: '::1' });
-    expect(echo.stdoutLines[0]).toBe(`Listening on [::1]:${echo.port}`);
-    const result = await runProgram(client, ['::1', String(echo.port)]);
-    expect(result.stdoutLines, outputOf(result, echo)).toContain("Received 'Hello, world' (12 bytes)");
-  });
+  test.skipIf(!ipv6)(
+    'the server works on IPv6 loopback and prints the address in brackets',
+    async () => {
+      const echo = await startServer(server, { host: '::1' });
+      expect(echo.stdoutLines[0]).toBe(`Listening on [::1]:${echo.port}`);
+      const result = await runProgram(client, ['::1', String(echo.port)]);
+      expect(result.stdoutLines, outputOf(result, echo)).toContain(
+        "Received 'Hello, world' (12 bytes)",
+      );
+    },
+  );
 
   test('a client that resets the connection gets one clear line from the server, not a stack trace', async () => {
     const echo = await startServer(server);
@@ -112,12 +134,17 @@ describe('lesson 01: echo server and client', () => {
     ['server', 'a port that is not a number', server, ['127.0.0.1', 'not-a-port']],
     ['server', 'a port above 65535', server, ['127.0.0.1', '70000']],
     ['client', 'one argument too many', client, ['127.0.0.1', '65432', 'extra']],
-  ])('bad arguments to the %s (%s) print the usage line and exit 1', async (_role, _what, file, args) => {
-    const result = await runProgram(file, args);
-    expect(result.exitCode, outputOf(result)).toBe(1);
-    expect(result.stderrLines[0], outputOf(result)).toMatch(/^Usage: echo-(server|client)\.ts \[host\] \[port\]$/);
-    expect(result.stdoutLines, outputOf(result)).toEqual([]);
-  });
+  ])(
+    'bad arguments to the %s (%s) print the usage line and exit 1',
+    async (_role, _what, file, args) => {
+      const result = await runProgram(file, args);
+      expect(result.exitCode, outputOf(result)).toBe(1);
+      expect(result.stderrLines[0], outputOf(result)).toMatch(
+        /^Usage: echo-(server|client)\.ts \[host\] \[port\]$/,
+      );
+      expect(result.stdoutLines, outputOf(result)).toEqual([]);
+    },
+  );
 
   test('Ctrl-C (SIGINT) stops a waiting server with exit 0', async () => {
     const echo = await startServer(server);

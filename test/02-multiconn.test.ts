@@ -6,7 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type net from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { escapeRegExp, outputOf, programPath, runProgram, startServer, type ProgramResult, type RunningProgram } from './harness.ts';
+import {
+  escapeRegExp,
+  outputOf,
+  programPath,
+  runProgram,
+  startServer,
+  type ProgramResult,
+  type RunningProgram,
+} from './harness.ts';
 import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
 
 const serverFile = programPath('02', 'multiconn-server.ts');
@@ -17,7 +25,11 @@ const MESSAGE_2 = "'Message 2 from client.' (22 bytes)";
 const ECHO = 'Message 1 from client.Message 2 from client.';
 
 /** Waits until the program has printed `count` lines matching `pattern`. */
-async function waitForLines(program: RunningProgram, pattern: RegExp, count: number): Promise<string[]> {
+async function waitForLines(
+  program: RunningProgram,
+  pattern: RegExp,
+  count: number,
+): Promise<string[]> {
   const found: string[] = [];
   let from = 0;
   while (found.length < count) {
@@ -32,7 +44,11 @@ async function waitForLines(program: RunningProgram, pattern: RegExp, count: num
  * Fails with the server's output, not only the socket's complaint, when
  * `promise` rejects; `meaning` says in words what the failure shows.
  */
-async function orFailWith<T>(promise: Promise<T>, program: RunningProgram, meaning?: string): Promise<T> {
+async function orFailWith<T>(
+  promise: Promise<T>,
+  program: RunningProgram,
+  meaning?: string,
+): Promise<T> {
   try {
     return await promise;
   } catch (error) {
@@ -45,7 +61,9 @@ async function orFailWith<T>(promise: Promise<T>, program: RunningProgram, meani
 
 /** The client's lines about connection `id`, in the order it printed them. */
 function linesAbout(result: ProgramResult, id: number): string[] {
-  return result.stdoutLines.filter((line) => line.match(/\bconnection (\d+)\b/)?.[1] === String(id));
+  return result.stdoutLines.filter(
+    (line) => line.match(/\bconnection (\d+)\b/)?.[1] === String(id),
+  );
 }
 
 /** Every byte connection `id` received, from its `Received '...' (N bytes) on connection id` lines. */
@@ -56,14 +74,15 @@ function echoedText(result: ProgramResult, id: number): string {
     .join('');
 }
 
-
 describe('lesson 02: multi-connection server and client', () => {
   test('1, 3 and 100 connections all complete with every byte back in order', async () => {
     const server = await startServer(serverFile);
     const counts = [1, 3, 100];
     // Three client programs at once, 104 connections in all, on one server.
     const results = await Promise.all(
-      counts.map((count) => runProgram(clientFile, ['127.0.0.1', String(server.port), String(count)])),
+      counts.map((count) =>
+        runProgram(clientFile, ['127.0.0.1', String(server.port), String(count)]),
+      ),
     );
     results.forEach((result, index) => {
       const count = counts[index]!;
@@ -71,7 +90,9 @@ describe('lesson 02: multi-connection server and client', () => {
       expect(result.exitCode, output).toBe(0);
       expect(result.stderrLines, output).toEqual([]);
       for (let id = 1; id <= count; id++) {
-        expect(echoedText(result, id), `connection ${id} got back different bytes${output}`).toBe(ECHO);
+        expect(echoedText(result, id), `connection ${id} got back different bytes${output}`).toBe(
+          ECHO,
+        );
       }
       expect(result.stdoutLines.at(-1), output).toBe(
         `Totals: ${count} connection${count === 1 ? '' : 's'}, ${44 * count} bytes sent, ${44 * count} bytes received`,
@@ -79,7 +100,9 @@ describe('lesson 02: multi-connection server and client', () => {
     });
     // Every connection the server accepted, it also closed, with its byte totals.
     const closing = await waitForLines(server, /^Closing connection to 127\.0\.0\.1:\d+: /, 104);
-    expect(closing, outputOf(server)).toEqual(Array(104).fill(expect.stringMatching(/: 44 bytes in, 44 bytes out$/)));
+    expect(closing, outputOf(server)).toEqual(
+      Array(104).fill(expect.stringMatching(/: 44 bytes in, 44 bytes out$/)),
+    );
   });
 
   test('per connection, the client transcript shows start, both sends, receive and close in that order', async () => {
@@ -104,9 +127,13 @@ describe('lesson 02: multi-connection server and client', () => {
         `Closing connection ${id}: 44 of 44 bytes back`,
       ]);
       expect(received.length, output).toBeGreaterThan(0);
-      expect(received, output).toEqual(Array(received.length).fill(expect.stringMatching(/^Received '/)));
+      expect(received, output).toEqual(
+        Array(received.length).fill(expect.stringMatching(/^Received '/)),
+      );
     }
-    expect(result.stdoutLines.at(-1), output).toBe('Totals: 2 connections, 88 bytes sent, 88 bytes received');
+    expect(result.stdoutLines.at(-1), output).toBe(
+      'Totals: 2 connections, 88 bytes sent, 88 bytes received',
+    );
   });
 
   test('the server stays up after its clients leave and serves a new client', async () => {
@@ -114,7 +141,10 @@ describe('lesson 02: multi-connection server and client', () => {
     const result = await runProgram(clientFile, ['127.0.0.1', String(server.port), '2']);
     expect(result.exitCode, outputOf(result, server)).toBe(0);
     await waitForLines(server, /^Closing connection to /, 2);
-    const reply = await orFailWith(exchange(server.port, Buffer.from('Anyone still there?')), server);
+    const reply = await orFailWith(
+      exchange(server.port, Buffer.from('Anyone still there?')),
+      server,
+    );
     expect(reply.toString(), outputOf(server)).toBe('Anyone still there?');
     // The server's log can reach us after the echo does: wait for it, do not count lines at once.
     const closing = await waitForLines(server, /^Closing connection to /, 3);
@@ -123,19 +153,27 @@ describe('lesson 02: multi-connection server and client', () => {
 
   test('a client that resets its connection mid-way does not disturb the others', async () => {
     const server = await startServer(serverFile);
-    const sockets = await Promise.all([connectRaw(server.port), connectRaw(server.port), connectRaw(server.port)]);
+    const sockets = await Promise.all([
+      connectRaw(server.port),
+      connectRaw(server.port),
+      connectRaw(server.port),
+    ]);
     // Each connection gets its first half echoed, so all three are mid-way.
     await Promise.all(
       sockets.map(async (socket, index) => {
         const reply = readBytes(socket, 12);
         socket.write(`first half ${index}`);
-        expect((await orFailWith(reply, server)).toString(), outputOf(server)).toBe(`first half ${index}`);
+        expect((await orFailWith(reply, server)).toString(), outputOf(server)).toBe(
+          `first half ${index}`,
+        );
       }),
     );
     const [first, second, rude] = sockets as [net.Socket, net.Socket, net.Socket];
     const rudeAddress = `127.0.0.1:${rude.localPort}`;
     rude.resetAndDestroy();
-    const lost = await server.waitForLine(new RegExp(`^Lost connection to ${escapeRegExp(rudeAddress)}: `));
+    const lost = await server.waitForLine(
+      new RegExp(`^Lost connection to ${escapeRegExp(rudeAddress)}: `),
+    );
     expect(lost.input, outputOf(server)).toMatch(/connection reset by .* \(ECONNRESET\)/);
 
     const replies = Promise.all(
@@ -149,7 +187,10 @@ describe('lesson 02: multi-connection server and client', () => {
     const [firstReply, secondReply] = await orFailWith(replies, server);
     expect(firstReply?.toString(), outputOf(server)).toBe('second half 0');
     expect(secondReply?.toString(), outputOf(server)).toBe('second half 1');
-    expect(server.stdoutLines.filter((line) => line.startsWith('Lost connection')), outputOf(server)).toHaveLength(1);
+    expect(
+      server.stdoutLines.filter((line) => line.startsWith('Lost connection')),
+      outputOf(server),
+    ).toHaveLength(1);
     const reply = await orFailWith(exchange(server.port, Buffer.from('still here')), server);
     expect(reply.toString(), outputOf(server)).toBe('still here');
   });
@@ -157,7 +198,9 @@ describe('lesson 02: multi-connection server and client', () => {
   test('the server serves connections concurrently: a second client is echoed while the first stays idle', async () => {
     const server = await startServer(serverFile);
     const first = await connectRaw(server.port);
-    await server.waitForLine(new RegExp(`^Accepted connection from 127\\.0\\.0\\.1:${first.localPort}$`));
+    await server.waitForLine(
+      new RegExp(`^Accepted connection from 127\\.0\\.0\\.1:${first.localPort}$`),
+    );
     const second = await connectRaw(server.port);
     // A server that serves one client at a time never reads `second` while `first` is open.
     const secondReply = readBytes(second, 'second speaks first'.length, 5_000);
@@ -170,7 +213,9 @@ describe('lesson 02: multi-connection server and client', () => {
     expect(echo.toString(), outputOf(server)).toBe('second speaks first');
     const firstReply = readBytes(first, 'then the first'.length);
     first.write('then the first');
-    expect((await orFailWith(firstReply, server)).toString(), outputOf(server)).toBe('then the first');
+    expect((await orFailWith(firstReply, server)).toString(), outputOf(server)).toBe(
+      'then the first',
+    );
   });
 
   test('8 MiB echoed to a client that reads slowly comes back intact, and the server pauses and resumes reading it', async ({
@@ -185,7 +230,9 @@ describe('lesson 02: multi-connection server and client', () => {
     socket.pause();
     socket.end(payload);
     const paused = server.waitForLine(
-      new RegExp(`^Paused reading from ${address}: write queue over its limit \\(\\d+ bytes queued\\)$`),
+      new RegExp(
+        `^Paused reading from ${address}: write queue over its limit \\(\\d+ bytes queued\\)$`,
+      ),
       { timeoutMs: 5_000 },
     );
     await orFailWith(
@@ -212,18 +259,25 @@ describe('lesson 02: multi-connection server and client', () => {
       if (line.startsWith('Paused reading')) pausedNow = true;
       else if (line.startsWith('Resumed reading')) pausedNow = false;
       else if (line.startsWith('Echoing')) {
-        expect(pausedNow, `the server kept reading after it said it paused: did you call socket.pause()?${outputOf(server)}`).toBe(false);
+        expect(
+          pausedNow,
+          `the server kept reading after it said it paused: did you call socket.pause()?${outputOf(server)}`,
+        ).toBe(false);
       }
     }
     await server.waitForLine(new RegExp(`^Resumed reading from ${address}: write queue drained$`));
     const reply = Buffer.concat(chunks);
     expect(reply.length, outputOf(server)).toBe(payload.length);
-    expect(reply.equals(payload), 'the echoed bytes differ from the bytes sent' + outputOf(server)).toBe(true);
+    expect(
+      reply.equals(payload),
+      'the echoed bytes differ from the bytes sent' + outputOf(server),
+    ).toBe(true);
 
     // How much memory the server needed for it, for the record (Linux only).
     const status = await readFile(`/proc/${server.pid}/status`, 'utf8').catch(() => '');
     const peak = status.match(/^VmHWM:\s+(\d+) kB/m)?.[1];
-    if (peak !== undefined) await annotate(`server peak memory (VmHWM): ${(Number(peak) / 1024).toFixed(1)} MiB`);
+    if (peak !== undefined)
+      await annotate(`server peak memory (VmHWM): ${(Number(peak) / 1024).toFixed(1)} MiB`);
   });
 
   test.each([
@@ -251,7 +305,9 @@ describe('lesson 02: multi-connection server and client', () => {
     server.signal('SIGINT');
     const done = await server.waitForExit();
     expect(done.exitCode, outputOf(done)).toBe(0);
-    expect(done.stdoutLines.at(-1), outputOf(done)).toBe('Interrupted: closing the server and 1 open connection');
+    expect(done.stdoutLines.at(-1), outputOf(done)).toBe(
+      'Interrupted: closing the server and 1 open connection',
+    );
     await closed;
   });
 });

@@ -34,7 +34,9 @@ describe('lesson 04: application server and client', () => {
     const server = await startServer(serverFile);
     const queries = [...Object.keys(ANSWERS), 'nobody'];
     const results = await Promise.all(
-      queries.map((query) => runProgram(clientFile, ['127.0.0.1', String(server.port), 'search', query])),
+      queries.map((query) =>
+        runProgram(clientFile, ['127.0.0.1', String(server.port), 'search', query]),
+      ),
     );
     for (const [index, query] of queries.entries()) {
       const result = results[index]!;
@@ -52,7 +54,9 @@ describe('lesson 04: application server and client', () => {
         `Closing connection to ${to}`,
       ]);
       const request = `{"action": "search", "value": ${JSON.stringify(query)}}`;
-      const [, addr] = await server.waitForLine(new RegExp(`^Received request ${escapeRegExp(request)} from (\\S+)$`));
+      const [, addr] = await server.waitForLine(
+        new RegExp(`^Received request ${escapeRegExp(request)} from (\\S+)$`),
+      );
       expect(await linesAbout(server, addr!), output).toEqual([
         `Accepted connection from ${addr}`,
         `Received request ${request} from ${addr}`,
@@ -76,7 +80,9 @@ describe('lesson 04: application server and client', () => {
       "Got response: 'First 10 bytes of request: binary\\xf0\\x9f\\x98\\x83' (37 bytes)",
       `Closing connection to ${to}`,
     ]);
-    const [, addr] = await server.waitForLine(/^Received binary\/custom-client-binary-type request from (\S+)$/);
+    const [, addr] = await server.waitForLine(
+      /^Received binary\/custom-client-binary-type request from (\S+)$/,
+    );
     expect(await linesAbout(server, addr!), output).toEqual([
       `Accepted connection from ${addr}`,
       `Received binary/custom-client-binary-type request from ${addr}`,
@@ -89,9 +95,17 @@ describe('lesson 04: application server and client', () => {
     const server = await startServer(serverFile);
     const longBinary = Buffer.from('twenty bytes of data', 'utf8');
     const cases: Array<[string, Buffer, Buffer]> = [
-      ...Object.entries(ANSWERS).map(([query, answer]): [string, Buffer, Buffer] => [query, searchRequest(query), jsonResponse(answer)]),
+      ...Object.entries(ANSWERS).map(([query, answer]): [string, Buffer, Buffer] => [
+        query,
+        searchRequest(query),
+        jsonResponse(answer),
+      ]),
       ['no match', searchRequest('nobody'), jsonResponse('No match for "nobody".')],
-      ['unknown JSON action', jsonFrame('{"action": "delete", "value": "x"}'), jsonResponse('Error: invalid action "delete".')],
+      [
+        'unknown JSON action',
+        jsonFrame('{"action": "delete", "value": "x"}'),
+        jsonResponse('Error: invalid action "delete".'),
+      ],
       ['binary', binaryRequest(Buffer.from('binary😃')), binaryResponse(Buffer.from('binary😃'))],
       ['binary longer than 10 bytes', binaryRequest(longBinary), binaryResponse(longBinary)],
       // A Python client on a big-endian machine: other byte order, other field order, an extra field.
@@ -107,11 +121,15 @@ describe('lesson 04: application server and client', () => {
     const replies = await Promise.all(cases.map(([, request]) => ask(server.port, request)));
     cases.forEach(([name, , expected], index) => {
       const reply = replies[index]!;
-      expect(escapeBytes(reply), `${name}: the response bytes differ${outputOf(server)}`).toBe(escapeBytes(expected));
+      expect(escapeBytes(reply), `${name}: the response bytes differ${outputOf(server)}`).toBe(
+        escapeBytes(expected),
+      );
     });
     // A client that closes its sending side after the request still gets the answer.
     const halfClosed = await exchange(server.port, searchRequest('ring'));
-    expect(escapeBytes(halfClosed), `half-closed client${outputOf(server)}`).toBe(escapeBytes(jsonResponse(ANSWERS.ring!)));
+    expect(escapeBytes(halfClosed), `half-closed client${outputOf(server)}`).toBe(
+      escapeBytes(jsonResponse(ANSWERS.ring!)),
+    );
     await server.waitForLine(/^Received request \{"action": "delete", "value": "x"\} from \S+$/);
   });
 
@@ -132,9 +150,14 @@ describe('lesson 04: application server and client', () => {
     expect(escapeBytes(other), outputOf(server)).toBe(escapeBytes(jsonResponse(ANSWERS.morpheus!)));
     expect(early, `the server answered before the last byte arrived${outputOf(server)}`).toBe(0);
     slow.write(request.subarray(-1));
-    expect(escapeBytes(await reply), outputOf(server)).toBe(escapeBytes(jsonResponse(ANSWERS['🐶']!)));
+    expect(escapeBytes(await reply), outputOf(server)).toBe(
+      escapeBytes(jsonResponse(ANSWERS['🐶']!)),
+    );
     const lines = await linesAbout(server, localAddr(slow));
-    expect(lines.filter((line) => line.startsWith('Received request')), outputOf(server)).toHaveLength(1);
+    expect(
+      lines.filter((line) => line.startsWith('Received request')),
+      outputOf(server),
+    ).toHaveLength(1);
   });
 
   test('each malformed request closes only its own connection with one logged reason, while other clients are served', async () => {
@@ -147,21 +170,35 @@ describe('lesson 04: application server and client', () => {
         bytes: prefixed(headerText('text/json', 'utf-8', 2048)),
         reason: 'Protocol error from ADDR: "content-length" is 2048 bytes, above the limit of 1024',
       },
-      { name: 'a header that is not JSON', bytes: prefixed('{"byteorder": little}'), reason: 'Protocol error from ADDR: header is not valid JSON' },
+      {
+        name: 'a header that is not JSON',
+        bytes: prefixed('{"byteorder": little}'),
+        reason: 'Protocol error from ADDR: header is not valid JSON',
+      },
       {
         name: 'a header that is not UTF-8',
         bytes: prefixed(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])),
         reason: 'Protocol error from ADDR: header is not valid UTF-8',
       },
-      { name: 'a header that is not an object', bytes: prefixed('[1, 2]'), reason: 'Protocol error from ADDR: header is JSON but not an object' },
+      {
+        name: 'a header that is not an object',
+        bytes: prefixed('[1, 2]'),
+        reason: 'Protocol error from ADDR: header is JSON but not an object',
+      },
       {
         name: 'a header missing content-encoding',
-        bytes: prefixed(`{"byteorder": "little", "content-type": "text/json", "content-length": ${search.length}}`, search),
+        bytes: prefixed(
+          `{"byteorder": "little", "content-type": "text/json", "content-length": ${search.length}}`,
+          search,
+        ),
         reason: 'Protocol error from ADDR: header is missing "content-encoding"',
       },
       {
         name: 'a content-length that is not a number',
-        bytes: prefixed('{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "41"}', search),
+        bytes: prefixed(
+          '{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "41"}',
+          search,
+        ),
         reason: 'Protocol error from ADDR: "content-length" must be a whole number of bytes',
       },
       {
@@ -181,15 +218,33 @@ describe('lesson 04: application server and client', () => {
         bytes: frame('text/json', 'utf-8', Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d])),
         reason: 'Protocol error from ADDR: content is not valid UTF-8',
       },
-      { name: 'JSON content that is not JSON', bytes: jsonFrame('{"action": search}'), reason: 'Protocol error from ADDR: content is not valid JSON' },
-      { name: 'JSON content that is not an object', bytes: jsonFrame('["search", "morpheus"]'), reason: 'Protocol error from ADDR: content is JSON but not an object' },
-      { name: 'an action that is not a string', bytes: jsonFrame('{"action": 7, "value": "x"}'), reason: 'Protocol error from ADDR: "action" must be a string' },
+      {
+        name: 'JSON content that is not JSON',
+        bytes: jsonFrame('{"action": search}'),
+        reason: 'Protocol error from ADDR: content is not valid JSON',
+      },
+      {
+        name: 'JSON content that is not an object',
+        bytes: jsonFrame('["search", "morpheus"]'),
+        reason: 'Protocol error from ADDR: content is JSON but not an object',
+      },
+      {
+        name: 'an action that is not a string',
+        bytes: jsonFrame('{"action": 7, "value": "x"}'),
+        reason: 'Protocol error from ADDR: "action" must be a string',
+      },
       {
         name: 'text/json in an encoding other than UTF-8',
         bytes: frame('text/json', 'latin-1', search),
-        reason: 'Protocol error from ADDR: content-encoding "latin-1" is not supported for text/json',
+        reason:
+          'Protocol error from ADDR: content-encoding "latin-1" is not supported for text/json',
       },
-      { name: 'a client that resets the connection mid-request', bytes: searchRequest('ring').subarray(0, 30), then: 'reset', reason: 'Connection reset by ADDR (ECONNRESET)' },
+      {
+        name: 'a client that resets the connection mid-request',
+        bytes: searchRequest('ring').subarray(0, 30),
+        then: 'reset',
+        reason: 'Connection reset by ADDR (ECONNRESET)',
+      },
     ];
     // The real client, running alongside the whole table.
     const appClient = runProgram(clientFile, ['127.0.0.1', String(port), 'search', 'ring']);
@@ -235,19 +290,30 @@ describe('lesson 04: application server and client', () => {
   test('a connection that goes quiet is closed after --idle-timeout with a logged reason, while other clients are served', async () => {
     const server = await startServer(serverFile, { extraArgs: ['--idle-timeout', '1'] });
     const started = performance.now();
-    const quiet = await Promise.all([connectRaw(server.port), connectRaw(server.port), connectRaw(server.port)]);
+    const quiet = await Promise.all([
+      connectRaw(server.port),
+      connectRaw(server.port),
+      connectRaw(server.port),
+    ]);
     const addrs = quiet.map(localAddr);
     const closed = quiet.map((socket) => readUntilClose(socket, 5_000));
     quiet[1]!.write(searchRequest('ring').subarray(0, 1)); // stops inside the header length
     quiet[2]!.write(searchRequest('ring').subarray(0, -3)); // stops inside the content
     // Served while the quiet ones wait, by a raw client and by the real app-client.
-    const appClient = runProgram(clientFile, ['127.0.0.1', String(server.port), 'search', 'morpheus']);
+    const appClient = runProgram(clientFile, [
+      '127.0.0.1',
+      String(server.port),
+      'search',
+      'morpheus',
+    ]);
     expect(escapeBytes(await ask(server.port, searchRequest('ring'))), outputOf(server)).toBe(
       escapeBytes(jsonResponse(ANSWERS.ring!)),
     );
     const result = await appClient;
     expect(result.exitCode, outputOf(result, server)).toBe(0);
-    expect(result.stdoutLines, outputOf(result, server)).toContain(`Got result: ${ANSWERS.morpheus}`);
+    expect(result.stdoutLines, outputOf(result, server)).toContain(
+      `Got result: ${ANSWERS.morpheus}`,
+    );
     const received = await Promise.all(closed);
     for (const [index, addr] of addrs.entries()) {
       expect(received[index]!.length, outputOf(server)).toBe(0);
@@ -268,11 +334,19 @@ describe('lesson 04: application server and client', () => {
       const kind = kinds[index % kinds.length]!;
       if (kind === 'binary') {
         const bytes = Buffer.from(`client ${index} sends bytes`);
-        const request = encodeMessage({ contentType: 'binary/custom-client-binary-type', contentEncoding: 'binary', content: bytes });
+        const request = encodeMessage({
+          contentType: 'binary/custom-client-binary-type',
+          contentEncoding: 'binary',
+          content: bytes,
+        });
         return { request, expected: binaryResponse(bytes) };
       }
       const value = kind === 'unknown' ? `query ${index}` : kind;
-      const request = encodeMessage({ contentType: 'text/json', contentEncoding: 'utf-8', content: encodeJson({ action: 'search', value }) });
+      const request = encodeMessage({
+        contentType: 'text/json',
+        contentEncoding: 'utf-8',
+        content: encodeJson({ action: 'search', value }),
+      });
       return { request, expected: jsonResponse(ANSWERS[value] ?? `No match for "${value}".`) };
     });
     // Every connection is open before any request is sent. The first one sends
@@ -284,21 +358,35 @@ describe('lesson 04: application server and client', () => {
     const rest = await Promise.all(replies.slice(1));
     sockets[0]!.write(cases[0]!.request);
     const all = [await replies[0]!, ...rest];
-    const wrong = all.flatMap((reply, index) => (reply.equals(cases[index]!.expected) ? [] : [index]));
+    const wrong = all.flatMap((reply, index) =>
+      reply.equals(cases[index]!.expected) ? [] : [index],
+    );
     expect(wrong, `clients with a wrong answer${outputOf(server)}`).toEqual([]);
   });
 
   test('app-client exits 1 with one clear line when the server closes early or sends a malformed response', async () => {
     // Fake servers: each reads the request, sends its reply (maybe nothing) and closes.
     const cases: Array<[name: string, reply: Buffer, error: (addr: string) => string]> = [
-      ['closes without answering', Buffer.alloc(0), (addr) => `${addr} closed the connection without sending a response`],
+      [
+        'closes without answering',
+        Buffer.alloc(0),
+        (addr) => `${addr} closed the connection without sending a response`,
+      ],
       [
         'stops in the middle of the response',
         jsonResponse(ANSWERS.ring!).subarray(0, 50),
         (addr) => `${addr} closed the connection in the middle of a response`,
       ],
-      ['sends a header that is not JSON', prefixed('nope!'), (addr) => `malformed response from ${addr}: header is not valid JSON: "nope!"`],
-      ['answers with a result that is not a string', jsonFrame('{"result": 7}'), (addr) => `malformed response from ${addr}: "result" must be a string, got 7`],
+      [
+        'sends a header that is not JSON',
+        prefixed('nope!'),
+        (addr) => `malformed response from ${addr}: header is not valid JSON: "nope!"`,
+      ],
+      [
+        'answers with a result that is not a string',
+        jsonFrame('{"result": 7}'),
+        (addr) => `malformed response from ${addr}: "result" must be a string, got 7`,
+      ],
     ];
     const fakes = cases.map(([, reply]) =>
       net.createServer((socket) => {
@@ -321,7 +409,9 @@ describe('lesson 04: application server and client', () => {
         const result = results[index]!;
         const output = `${name}${outputOf(result)}`;
         expect(result.exitCode, output).toBe(1);
-        expect(result.stderrLines, output).toEqual([`Error: ${error(`127.0.0.1:${ports[index]}`)}`]);
+        expect(result.stderrLines, output).toEqual([
+          `Error: ${error(`127.0.0.1:${ports[index]}`)}`,
+        ]);
       });
     } finally {
       for (const fake of fakes) fake.close();
@@ -329,11 +419,22 @@ describe('lesson 04: application server and client', () => {
   });
 
   test('bad arguments print the usage line and the reason, and exit 1', async () => {
-    const serverUsage = 'Usage: app-server.ts <host> <port> [--max-content-length BYTES] [--idle-timeout SECONDS]';
+    const serverUsage =
+      'Usage: app-server.ts <host> <port> [--max-content-length BYTES] [--idle-timeout SECONDS]';
     const cases: Array<[file: string, args: string[], usage: string, reason: RegExp]> = [
       [serverFile, [], serverUsage, /expected 2 arguments, got 0/],
-      [serverFile, ['127.0.0.1', '0', '--idle-timeout', 'soon'], serverUsage, /--idle-timeout must be a number of seconds/],
-      [clientFile, ['127.0.0.1', '65432', 'search'], 'Usage: app-client.ts <host> <port> <action> <value>', /expected 4 arguments, got 3/],
+      [
+        serverFile,
+        ['127.0.0.1', '0', '--idle-timeout', 'soon'],
+        serverUsage,
+        /--idle-timeout must be a number of seconds/,
+      ],
+      [
+        clientFile,
+        ['127.0.0.1', '65432', 'search'],
+        'Usage: app-client.ts <host> <port> <action> <value>',
+        /expected 4 arguments, got 3/,
+      ],
     ];
     const results = await Promise.all(cases.map(([file, args]) => runProgram(file, args)));
     cases.forEach(([, args, usage, reason], index) => {

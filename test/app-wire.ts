@@ -25,7 +25,12 @@ export function prefixed(header: string | Buffer, content: Buffer = Buffer.alloc
 }
 
 /** The header the tutorial's programs write, spaced the way Python's json.dumps spaces it. */
-export function headerText(type: string, encoding: string, length: number, byteorder = BYTEORDER): string {
+export function headerText(
+  type: string,
+  encoding: string,
+  length: number,
+  byteorder = BYTEORDER,
+): string {
   return `{"byteorder": "${byteorder}", "content-type": "${type}", "content-encoding": "${encoding}", "content-length": ${length}}`;
 }
 
@@ -34,12 +39,17 @@ export function frame(type: string, encoding: string, content: Buffer): Buffer {
 }
 
 export const jsonFrame = (json: string) => frame('text/json', 'utf-8', Buffer.from(json, 'utf8'));
-export const searchRequest = (value: string) => jsonFrame(`{"action": "search", "value": ${JSON.stringify(value)}}`);
+export const searchRequest = (value: string) =>
+  jsonFrame(`{"action": "search", "value": ${JSON.stringify(value)}}`);
 export const jsonResponse = (result: string) => jsonFrame(`{"result": ${JSON.stringify(result)}}`);
-export const binaryRequest = (bytes: Buffer) => frame('binary/custom-client-binary-type', 'binary', bytes);
+export const binaryRequest = (bytes: Buffer) =>
+  frame('binary/custom-client-binary-type', 'binary', bytes);
 export const binaryResponse = (request: Buffer) =>
-  frame('binary/custom-server-binary-type', 'binary', Buffer.concat([Buffer.from('First 10 bytes of request: '), request.subarray(0, 10)]));
-
+  frame(
+    'binary/custom-server-binary-type',
+    'binary',
+    Buffer.concat([Buffer.from('First 10 bytes of request: '), request.subarray(0, 10)]),
+  );
 
 /** The transcript line for bytes: `'\x00g{...}' (146 bytes)`. */
 export function shown(bytes: Buffer): string {

@@ -25,24 +25,33 @@ describe('the lesson manifest', () => {
     });
   });
 
-  describe.each(lessons.map((lesson) => [lesson.folder, lesson] as const))('%s', (_folder, lesson) => {
-    const folder = path.join(lessonsDir, lesson.folder);
+  describe.each(lessons.map((lesson) => [lesson.folder, lesson] as const))(
+    '%s',
+    (_folder, lesson) => {
+      const folder = path.join(lessonsDir, lesson.folder);
 
-    test('has its lesson text (README.md)', () => {
-      expect(existsSync(path.join(folder, 'README.md')), `${lesson.folder}/README.md is missing`).toBe(true);
-    });
+      test('has its lesson text (README.md)', () => {
+        expect(
+          existsSync(path.join(folder, 'README.md')),
+          `${lesson.folder}/README.md is missing`,
+        ).toBe(true);
+      });
 
-    test('has every program the manifest names, with at least one server and one client', () => {
-      for (const program of lesson.programs) {
-        expect(existsSync(path.join(folder, program.file)), `${lesson.folder}/${program.file} is missing`).toBe(true);
-      }
-      expect(lesson.programs.some((program) => program.role === 'server')).toBe(true);
-      expect(lesson.programs.some((program) => program.role === 'client')).toBe(true);
-    });
+      test('has every program the manifest names, with at least one server and one client', () => {
+        for (const program of lesson.programs) {
+          expect(
+            existsSync(path.join(folder, program.file)),
+            `${lesson.folder}/${program.file} is missing`,
+          ).toBe(true);
+        }
+        expect(lesson.programs.some((program) => program.role === 'server')).toBe(true);
+        expect(lesson.programs.some((program) => program.role === 'client')).toBe(true);
+      });
 
-    test('has its checks in test/NN-slug.test.ts', () => {
-      const spec = path.join(ROOT, 'test', `${lesson.folder}.test.ts`);
-      expect(existsSync(spec), `test/${lesson.folder}.test.ts is missing`).toBe(true);
-    });
-  });
+      test('has its checks in test/NN-slug.test.ts', () => {
+        const spec = path.join(ROOT, 'test', `${lesson.folder}.test.ts`);
+        expect(existsSync(spec), `test/${lesson.folder}.test.ts is missing`).toBe(true);
+      });
+    },
+  );
 });

@@ -30,20 +30,34 @@ for (const lesson of lessons) {
 
       test(`${program.file} on a port already in use says "address in use" and exits 1`, async () => {
         const first = await startServer(file());
-        const result = await runProgram(file(), argsWith(program.args, '127.0.0.1', String(first.port)));
-        expectOneErrorLine(result, new RegExp(`^Error: address in use \\(EADDRINUSE\\): .*:${first.port}`));
+        const result = await runProgram(
+          file(),
+          argsWith(program.args, '127.0.0.1', String(first.port)),
+        );
+        expectOneErrorLine(
+          result,
+          new RegExp(`^Error: address in use \\(EADDRINUSE\\): .*:${first.port}`),
+        );
       });
 
       test(`${program.file} with a host name that does not exist says "host not found" and exits 1`, async () => {
-        const result = await runProgram(file(), argsWith(program.args, 'no-such-host.invalid', '0'));
-        expectOneErrorLine(result, /^Error: host (not found \(ENOTFOUND\)|lookup failed \(EAI_AGAIN\)): .*no-such-host\.invalid/);
+        const result = await runProgram(
+          file(),
+          argsWith(program.args, 'no-such-host.invalid', '0'),
+        );
+        expectOneErrorLine(
+          result,
+          /^Error: host (not found \(ENOTFOUND\)|lookup failed \(EAI_AGAIN\)): .*no-such-host\.invalid/,
+        );
       });
 
       test(`${program.file} with an invalid port prints the usage line and exits 1`, async () => {
         const result = await runProgram(file(), argsWith(program.args, '127.0.0.1', '99999'));
         expect(result.exitCode, outputOf(result)).toBe(1);
         expect(result.stderrLines[0], outputOf(result)).toMatch(/^Usage: /);
-        expect(result.stderrLines[1], outputOf(result)).toMatch(/port must be a whole number from 0 to 65535/);
+        expect(result.stderrLines[1], outputOf(result)).toMatch(
+          /port must be a whole number from 0 to 65535/,
+        );
       });
     }
 
@@ -55,13 +69,21 @@ for (const lesson of lessons) {
         const result = await runProgram(file(), argsWith(program.args, '127.0.0.1', String(port)));
         expectOneErrorLine(
           result,
-          new RegExp(`connection refused \\(ECONNREFUSED\\): is the server running on 127\\.0\\.0\\.1:${port}\\?`),
+          new RegExp(
+            `connection refused \\(ECONNREFUSED\\): is the server running on 127\\.0\\.0\\.1:${port}\\?`,
+          ),
         );
       });
 
       test(`${program.file} with a host name that does not exist says "host not found" and exits 1`, async () => {
-        const result = await runProgram(file(), argsWith(program.args, 'no-such-host.invalid', '65432'));
-        expectOneErrorLine(result, /host (not found \(ENOTFOUND\)|lookup failed \(EAI_AGAIN\)): .*no-such-host\.invalid/);
+        const result = await runProgram(
+          file(),
+          argsWith(program.args, 'no-such-host.invalid', '65432'),
+        );
+        expectOneErrorLine(
+          result,
+          /host (not found \(ENOTFOUND\)|lookup failed \(EAI_AGAIN\)): .*no-such-host\.invalid/,
+        );
       });
 
       test(`${program.file} with an invalid port prints the usage line and exits 1`, async () => {

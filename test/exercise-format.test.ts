@@ -35,10 +35,15 @@ const EXIT_CODE_FAILURE: CheckError = {
   expected: '0',
   actual: '1',
   diff: '- Expected\n+ Received\n\n- 0\n+ 1',
-  stack: 'AssertionError: ...\n    at /work/main/test/01-echo.test.ts:17:40\n    at processTicksAndRejections (node:internal)',
+  stack:
+    'AssertionError: ...\n    at /work/main/test/01-echo.test.ts:17:40\n    at processTicksAndRejections (node:internal)',
 };
 
-function outcome(name: string, state: TestOutcome['state'], errors: CheckError[] = []): TestOutcome {
+function outcome(
+  name: string,
+  state: TestOutcome['state'],
+  errors: CheckError[] = [],
+): TestOutcome {
   return { name, fullName: `lesson > ${name}`, state, errors };
 }
 
@@ -50,13 +55,15 @@ describe('checkLine', () => {
   });
 
   test('has colour codes only when colour is on', () => {
-    expect(checkLine(outcome('echoes', 'failed'), makeStyle(true))).toBe('\u001b[31m✗\u001b[39m echoes');
+    expect(checkLine(outcome('echoes', 'failed'), makeStyle(true))).toBe(
+      '\u001b[31m✗\u001b[39m echoes',
+    );
     expect(describeError(EXIT_CODE_FAILURE, plain).join('\n')).not.toContain('\u001b[');
   });
 });
 
 describe('parseFailureMessage', () => {
-  test('splits a check message into the transcripts and vitest\'s comparison', () => {
+  test("splits a check message into the transcripts and vitest's comparison", () => {
     expect(parseFailureMessage(EXIT_CODE_FAILURE.message)).toEqual({
       lead: '',
       assertion: 'expected 1 to be 0 // Object.is equality',
@@ -67,20 +74,29 @@ describe('parseFailureMessage', () => {
           stdout: ['Connected to 127.0.0.1:38247'],
           stderr: ['Error: TODO(send-and-finish): write this part of echo-client.ts'],
         },
-        { command: 'echo-server.ts 127.0.0.1 0', status: 'still running', stdout: ['Listening on 127.0.0.1:38247'], stderr: [] },
+        {
+          command: 'echo-server.ts 127.0.0.1 0',
+          status: 'still running',
+          stdout: ['Listening on 127.0.0.1:38247'],
+          stderr: [],
+        },
       ],
     });
   });
 
-  test('keeps the check\'s own words that come before the transcripts', () => {
-    const parsed = parseFailureMessage(`the echoed bytes differ from the bytes sent\n${TRANSCRIPTS}: expected false to be true`);
+  test("keeps the check's own words that come before the transcripts", () => {
+    const parsed = parseFailureMessage(
+      `the echoed bytes differ from the bytes sent\n${TRANSCRIPTS}: expected false to be true`,
+    );
     expect(parsed.lead).toBe('the echoed bytes differ from the bytes sent');
     expect(parsed.transcripts).toHaveLength(2);
     expect(parsed.assertion).toBe('expected false to be true');
   });
 
   test('reads a harness error, which has a transcript but no comparison', () => {
-    const parsed = parseFailureMessage(`echo-server.ts exited before printing a line matching /^Listening/\n${TRANSCRIPTS}`);
+    const parsed = parseFailureMessage(
+      `echo-server.ts exited before printing a line matching /^Listening/\n${TRANSCRIPTS}`,
+    );
     expect(parsed.lead).toBe('echo-server.ts exited before printing a line matching /^Listening/');
     expect(parsed.assertion).toBeUndefined();
     expect(parsed.transcripts.map((transcript) => transcript.command)).toEqual([
@@ -90,7 +106,11 @@ describe('parseFailureMessage', () => {
   });
 
   test('reads a message with no transcript at all', () => {
-    expect(parseFailureMessage('expected 2 to be 3')).toEqual({ lead: '', transcripts: [], assertion: 'expected 2 to be 3' });
+    expect(parseFailureMessage('expected 2 to be 3')).toEqual({
+      lead: '',
+      transcripts: [],
+      assertion: 'expected 2 to be 3',
+    });
     expect(parseFailureMessage('connect ECONNREFUSED 127.0.0.1:1')).toEqual({
       lead: 'connect ECONNREFUSED 127.0.0.1:1',
       transcripts: [],
@@ -100,7 +120,7 @@ describe('parseFailureMessage', () => {
 });
 
 describe('describeError', () => {
-  test('shows a one-line comparison as Expected/Got, then each program\'s output with stderr marked', () => {
+  test("shows a one-line comparison as Expected/Got, then each program's output with stderr marked", () => {
     expect(describeError(EXIT_CODE_FAILURE, plain)).toEqual([
       'Expected: 0',
       'Got:      1',
@@ -114,7 +134,7 @@ describe('describeError', () => {
     ]);
   });
 
-  test('shows a many-line comparison as vitest\'s diff, without its header', () => {
+  test("shows a many-line comparison as vitest's diff, without its header", () => {
     const error: CheckError = {
       message: `\n${TRANSCRIPTS}: expected [ Array(2) ] to deeply equal [ Array(2) ]`,
       expected: '[\n  "a",\n  "b",\n]',
@@ -132,12 +152,17 @@ describe('describeError', () => {
   });
 
   test('puts a timeout in plain words', () => {
-    const lines = describeError({ message: 'Test timed out in 30000ms.\nIf this is a long-running test, ...' }, plain);
+    const lines = describeError(
+      { message: 'Test timed out in 30000ms.\nIf this is a long-running test, ...' },
+      plain,
+    );
     expect(lines[0]).toMatch(/^The check gave up after 30 s: a program is probably waiting/);
   });
 
-  test('falls back to vitest\'s comparison when there are no values to show', () => {
-    expect(describeError({ message: 'expected undefined to be defined' }, plain)).toEqual(['The check expected undefined to be defined.']);
+  test("falls back to vitest's comparison when there are no values to show", () => {
+    expect(describeError({ message: 'expected undefined to be defined' }, plain)).toEqual([
+      'The check expected undefined to be defined.',
+    ]);
   });
 });
 
@@ -184,8 +209,13 @@ describe('collapseStacks', () => {
 
 describe('formatFailure', () => {
   test('names the failing check and the spec line that failed, then what went wrong', () => {
-    const test = outcome('the client gets "Hello, world" echoed back and exits 0', 'failed', [EXIT_CODE_FAILURE]);
-    const lines = formatFailure(test, plain, { where: 'test/01-echo.test.ts:17', code: '    expect(result.exitCode, output).toBe(0);' });
+    const test = outcome('the client gets "Hello, world" echoed back and exits 0', 'failed', [
+      EXIT_CODE_FAILURE,
+    ]);
+    const lines = formatFailure(test, plain, {
+      where: 'test/01-echo.test.ts:17',
+      code: '    expect(result.exitCode, output).toBe(0);',
+    });
     expect(lines.slice(0, 4)).toEqual([
       'First failing check: the client gets "Hello, world" echoed back and exits 0',
       '  The check, at test/01-echo.test.ts:17: expect(result.exitCode, output).toBe(0);',
@@ -194,7 +224,7 @@ describe('formatFailure', () => {
     ]);
   });
 
-  test('finds the spec line in the error\'s stack', () => {
+  test("finds the spec line in the error's stack", () => {
     expect(failedLine(EXIT_CODE_FAILURE, '/work/main/test/01-echo.test.ts')).toBe(17);
     expect(failedLine(EXIT_CODE_FAILURE, '/work/main/test/02-multiconn.test.ts')).toBeUndefined();
   });

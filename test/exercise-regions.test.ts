@@ -14,7 +14,13 @@ import { ROOT } from './harness.ts';
 import type { TestOutcome } from './exercise/events.ts';
 import { makeStyle } from './exercise/format.ts';
 import { chooseRegion, hintForFailure, hintLines } from './exercise/hints.ts';
-import { copyLesson, lessonRegions, loadHints, starterTransform, type FileRegions } from './exercise/lesson-data.ts';
+import {
+  copyLesson,
+  lessonRegions,
+  loadHints,
+  starterTransform,
+  type FileRegions,
+} from './exercise/lesson-data.ts';
 import { nextHintStep, readProgress } from './exercise/progress.ts';
 import { findRegions, makeStarter, RegionError, rewriteImports } from './exercise/regions.ts';
 
@@ -38,8 +44,22 @@ const SOURCE = [
 describe('findRegions', () => {
   test('finds each region with its name, task, indentation, lines and dedented solution', () => {
     const regions = findRegions(SOURCE, 'server.ts');
-    expect(regions.map(({ name, task, indent, startLine, endLine }) => ({ name, task, indent, startLine, endLine }))).toEqual([
-      { name: 'echo-back', task: 'Write every chunk back to the client.', indent: '  ', startLine: 4, endLine: 8 },
+    expect(
+      regions.map(({ name, task, indent, startLine, endLine }) => ({
+        name,
+        task,
+        indent,
+        startLine,
+        endLine,
+      })),
+    ).toEqual([
+      {
+        name: 'echo-back',
+        task: 'Write every chunk back to the client.',
+        indent: '  ',
+        startLine: 4,
+        endLine: 8,
+      },
       { name: 'start', task: 'Listen on port 0.', indent: '', startLine: 11, endLine: 13 },
     ]);
     expect(regions[0]!.solution).toBe("socket.on('data', (data) => {\n  socket.write(data);\n});");
@@ -50,14 +70,42 @@ describe('findRegions', () => {
   });
 
   test.each([
-    ['a start marker with no end', '// exercise(a): Do it.\nx();\n', /a\.ts:1: exercise\(a\) has no "\/\/ end exercise"/],
-    ['an end marker with no start', 'x();\n// end exercise\n', /a\.ts:2: "\/\/ end exercise" with no/],
-    ['a region inside a region', '// exercise(a): A.\n// exercise(b): B.\nx();\n// end exercise\n', /a\.ts:2: exercise\(b\) starts inside exercise\(a\)/],
-    ['two regions with one name', '// exercise(a): A.\nx();\n// end exercise\n// exercise(a): A.\ny();\n// end exercise\n', /a\.ts:4: a second region named exercise\(a\)/],
+    [
+      'a start marker with no end',
+      '// exercise(a): Do it.\nx();\n',
+      /a\.ts:1: exercise\(a\) has no "\/\/ end exercise"/,
+    ],
+    [
+      'an end marker with no start',
+      'x();\n// end exercise\n',
+      /a\.ts:2: "\/\/ end exercise" with no/,
+    ],
+    [
+      'a region inside a region',
+      '// exercise(a): A.\n// exercise(b): B.\nx();\n// end exercise\n',
+      /a\.ts:2: exercise\(b\) starts inside exercise\(a\)/,
+    ],
+    [
+      'two regions with one name',
+      '// exercise(a): A.\nx();\n// end exercise\n// exercise(a): A.\ny();\n// end exercise\n',
+      /a\.ts:4: a second region named exercise\(a\)/,
+    ],
     ['an empty region', '// exercise(a): A.\n// end exercise\n', /a\.ts:2: exercise\(a\) is empty/],
-    ['a marker without its task', '// exercise(a):\nx();\n// end exercise\n', /a\.ts:1: malformed exercise marker/],
-    ['a name that is not kebab-case', '// exercise(Echo_Back): A.\nx();\n// end exercise\n', /a\.ts:1: malformed exercise marker/],
-    ['a misspelt end marker', '// exercise(a): A.\nx();\n// end exercises\n', /a\.ts:3: malformed exercise marker/],
+    [
+      'a marker without its task',
+      '// exercise(a):\nx();\n// end exercise\n',
+      /a\.ts:1: malformed exercise marker/,
+    ],
+    [
+      'a name that is not kebab-case',
+      '// exercise(Echo_Back): A.\nx();\n// end exercise\n',
+      /a\.ts:1: malformed exercise marker/,
+    ],
+    [
+      'a misspelt end marker',
+      '// exercise(a): A.\nx();\n// end exercises\n',
+      /a\.ts:3: malformed exercise marker/,
+    ],
   ])('rejects %s, naming the file and line', (_what, text, message) => {
     expect(() => findRegions(text, 'a.ts')).toThrow(RegionError);
     expect(() => findRegions(text, 'a.ts')).toThrow(message);
@@ -65,7 +113,7 @@ describe('findRegions', () => {
 });
 
 describe('makeStarter', () => {
-  test('replaces each region with a TODO comment and a throw, at the marker\'s indentation', () => {
+  test("replaces each region with a TODO comment and a throw, at the marker's indentation", () => {
     expect(makeStarter(SOURCE, 'lessons/01-x/server.ts')).toBe(
       [
         "import net from 'node:net';",
@@ -83,15 +131,20 @@ describe('makeStarter', () => {
   });
 
   test('leaves a file without regions unchanged, and keeps CRLF line endings', () => {
-    expect(makeStarter("a();\nb();\n", 'a.ts')).toBe("a();\nb();\n");
+    expect(makeStarter('a();\nb();\n', 'a.ts')).toBe('a();\nb();\n');
     const crlf = SOURCE.replaceAll('\n', '\r\n');
     const starter = makeStarter(crlf, 'server.ts');
-    expect(starter).toContain("  // TODO(echo-back): Write every chunk back to the client.\r\n  throw new Error(");
+    expect(starter).toContain(
+      '  // TODO(echo-back): Write every chunk back to the client.\r\n  throw new Error(',
+    );
     expect(starter.replaceAll('\r\n', '')).not.toContain('\n');
   });
 
   test('produces code that still parses, with quotes in the file name escaped', () => {
-    const starter = makeStarter(SOURCE.replace("import net from 'node:net';", "const net = require('node:net');"), "it's.ts");
+    const starter = makeStarter(
+      SOURCE.replace("import net from 'node:net';", "const net = require('node:net');"),
+      "it's.ts",
+    );
     expect(() => new Script(starter)).not.toThrow();
     expect(starter).toContain("throw new Error('TODO(start): write this part of it\\'s.ts');");
   });
@@ -109,12 +162,17 @@ describe('rewriteImports', () => {
     "import { parseArgsOrExit } from '../../shared/args.ts';",
     "import { MessageDecoder } from '../03-framing/frame.ts';",
     "import { Message } from './message.ts';",
-    "export { encodeJson } from \"../03-framing/frame.ts\";",
+    'export { encodeJson } from "../03-framing/frame.ts";',
     "const codec = await import('../03-framing/frame.ts');",
   ].join('\n');
 
   test('keeps imports within the lesson and of shared/ as they are for a copy in workspace/', () => {
-    const rewritten = rewriteImports(text, from, path.join(ROOT, 'workspace', '04-app', 'app-server.ts'), lesson);
+    const rewritten = rewriteImports(
+      text,
+      from,
+      path.join(ROOT, 'workspace', '04-app', 'app-server.ts'),
+      lesson,
+    );
     expect(rewritten.split('\n')).toEqual([
       "import net from 'node:net';",
       "import { parseArgsOrExit } from '../../shared/args.ts';",
@@ -126,7 +184,12 @@ describe('rewriteImports', () => {
   });
 
   test('reaches shared/ and other lessons from a deeper copy', () => {
-    const rewritten = rewriteImports(text, from, path.join(ROOT, 'workspace', 'tmp', '04-app', 'app-server.ts'), lesson);
+    const rewritten = rewriteImports(
+      text,
+      from,
+      path.join(ROOT, 'workspace', 'tmp', '04-app', 'app-server.ts'),
+      lesson,
+    );
     expect(rewritten).toContain("from '../../../shared/args.ts'");
     expect(rewritten).toContain("from '../../../lessons/03-framing/frame.ts'");
     expect(rewritten).toContain("from './message.ts'");
@@ -146,7 +209,8 @@ describe('copyLesson with the starter transform (lesson 01)', () => {
     for (const { file, regions } of lessonRegions(lesson)) {
       const copy = readFileSync(path.join(dest, file), 'utf8');
       expect(copy).not.toMatch(/\/\/ (end )?exercise/);
-      for (const region of regions) expect(copy).toContain(`// TODO(${region.name}): ${region.task}`);
+      for (const region of regions)
+        expect(copy).toContain(`// TODO(${region.name}): ${region.task}`);
       expect(copy).toContain("from '../../../shared/");
     }
   });
@@ -154,13 +218,25 @@ describe('copyLesson with the starter transform (lesson 01)', () => {
 
 describe('nextHintStep', () => {
   test('a failing run shows the first hint, then keeps showing the hint reached', () => {
-    expect(nextHintStep(0, 3, false)).toEqual({ step: { kind: 'hint', index: 1, total: 3 }, hintsShown: 1 });
-    expect(nextHintStep(2, 3, false)).toEqual({ step: { kind: 'hint', index: 2, total: 3 }, hintsShown: 2 });
+    expect(nextHintStep(0, 3, false)).toEqual({
+      step: { kind: 'hint', index: 1, total: 3 },
+      hintsShown: 1,
+    });
+    expect(nextHintStep(2, 3, false)).toEqual({
+      step: { kind: 'hint', index: 2, total: 3 },
+      hintsShown: 2,
+    });
   });
 
   test('--hint walks to the next hint, then to the reference solution, and stays there', () => {
-    expect(nextHintStep(0, 3, true)).toEqual({ step: { kind: 'hint', index: 1, total: 3 }, hintsShown: 1 });
-    expect(nextHintStep(1, 3, true)).toEqual({ step: { kind: 'hint', index: 2, total: 3 }, hintsShown: 2 });
+    expect(nextHintStep(0, 3, true)).toEqual({
+      step: { kind: 'hint', index: 1, total: 3 },
+      hintsShown: 1,
+    });
+    expect(nextHintStep(1, 3, true)).toEqual({
+      step: { kind: 'hint', index: 2, total: 3 },
+      hintsShown: 2,
+    });
     expect(nextHintStep(3, 3, true)).toEqual({ step: { kind: 'solution' }, hintsShown: 4 });
     expect(nextHintStep(4, 3, true)).toEqual({ step: { kind: 'solution' }, hintsShown: 4 });
     expect(nextHintStep(4, 3, false)).toEqual({ step: { kind: 'solution' }, hintsShown: 4 });
@@ -181,8 +257,10 @@ const APP: FileRegions[] = [
   { file: 'server-message.ts', regions: [region('search-answer'), region('read-request')] },
 ];
 const STARTER: Record<string, string> = {
-  'client-message.ts': "throw new Error('TODO(show-result): write this part of client-message.ts');",
-  'server-message.ts': "throw new Error('TODO(search-answer): ...');\nthrow new Error('TODO(read-request): ...');",
+  'client-message.ts':
+    "throw new Error('TODO(show-result): write this part of client-message.ts');",
+  'server-message.ts':
+    "throw new Error('TODO(search-answer): ...');\nthrow new Error('TODO(read-request): ...');",
 };
 const starterCopy = (file: string) => STARTER[file];
 const choice = (output: string, copy: (file: string) => string | undefined = starterCopy) => {
@@ -200,25 +278,44 @@ describe('chooseRegion', () => {
       '  stderr:',
       '    Error: TODO(show-result): write this part of client-message.ts',
     ].join('\n');
-    expect(choice(output)).toEqual({ file: 'server-message.ts', name: 'search-answer', why: 'todo-in-output' });
-    expect(choice('Error: TODO(show-result): write this part')).toEqual({ file: 'client-message.ts', name: 'show-result', why: 'todo-in-output' });
+    expect(choice(output)).toEqual({
+      file: 'server-message.ts',
+      name: 'search-answer',
+      why: 'todo-in-output',
+    });
+    expect(choice('Error: TODO(show-result): write this part')).toEqual({
+      file: 'client-message.ts',
+      name: 'show-result',
+      why: 'todo-in-output',
+    });
   });
 
   test('otherwise picks a region of the file the output names, a stack frame before a mere mention', () => {
     const done = (file: string) => `// ${file}, written by the learner`;
-    expect(choice('TypeError: x is undefined\n    at read (/w/04-app/server-message.ts:101:7)', done)).toEqual({
+    expect(
+      choice('TypeError: x is undefined\n    at read (/w/04-app/server-message.ts:101:7)', done),
+    ).toEqual({
       file: 'server-message.ts',
       name: 'search-answer',
       why: 'file-in-output',
     });
-    const both = '--- client-message.ts (exit code 1)\n  stderr:\n    at show (/w/server-message.ts:55:9)';
+    const both =
+      '--- client-message.ts (exit code 1)\n  stderr:\n    at show (/w/server-message.ts:55:9)';
     expect(choice(both, done)).toMatchObject({ file: 'server-message.ts', why: 'file-in-output' });
-    expect(choice('--- node client-message.ts (exit code 1)', done)).toMatchObject({ file: 'client-message.ts', why: 'file-in-output' });
+    expect(choice('--- node client-message.ts (exit code 1)', done)).toMatchObject({
+      file: 'client-message.ts',
+      why: 'file-in-output',
+    });
   });
 
   test('in the named file, prefers a region whose TODO is still in the copy', () => {
-    const halfDone = (file: string) => (file === 'server-message.ts' ? "throw new Error('TODO(read-request): ...');" : '');
-    expect(choice('at x (/w/server-message.ts:3:1)', halfDone)).toEqual({ file: 'server-message.ts', name: 'read-request', why: 'file-in-output' });
+    const halfDone = (file: string) =>
+      file === 'server-message.ts' ? "throw new Error('TODO(read-request): ...');" : '';
+    expect(choice('at x (/w/server-message.ts:3:1)', halfDone)).toEqual({
+      file: 'server-message.ts',
+      name: 'read-request',
+      why: 'file-in-output',
+    });
   });
 
   test('does not take server-message.ts for message.ts, nor TODO(read-requests) for TODO(read-request)', () => {
@@ -226,7 +323,11 @@ describe('chooseRegion', () => {
       { file: 'message.ts', regions: [region('read-request')] },
       { file: 'server-message.ts', regions: [region('answer')] },
     ];
-    const chosen = chooseRegion(files, 'Error: TODO(read-requests)\n    at y (/w/server-message.ts:117:47)', () => 'done');
+    const chosen = chooseRegion(
+      files,
+      'Error: TODO(read-requests)\n    at y (/w/server-message.ts:117:47)',
+      () => 'done',
+    );
     expect(chosen && { file: chosen.file, name: chosen.region.name, why: chosen.why }).toEqual({
       file: 'server-message.ts',
       name: 'answer',
@@ -235,27 +336,58 @@ describe('chooseRegion', () => {
   });
 
   test('falls back to the first TODO still in the copy, then to the first region', () => {
-    expect(choice('the check gave up after 30 s')).toEqual({ file: 'client-message.ts', name: 'show-result', why: 'unfinished' });
-    const onlySearchLeft = (file: string) => (file === 'server-message.ts' ? "throw new Error('TODO(search-answer): ...');" : 'done');
-    expect(choice('expected 1 to be 0', onlySearchLeft)).toEqual({ file: 'server-message.ts', name: 'search-answer', why: 'unfinished' });
-    expect(choice('expected 1 to be 0', () => undefined)).toEqual({ file: 'client-message.ts', name: 'show-result', why: 'first' });
+    expect(choice('the check gave up after 30 s')).toEqual({
+      file: 'client-message.ts',
+      name: 'show-result',
+      why: 'unfinished',
+    });
+    const onlySearchLeft = (file: string) =>
+      file === 'server-message.ts' ? "throw new Error('TODO(search-answer): ...');" : 'done';
+    expect(choice('expected 1 to be 0', onlySearchLeft)).toEqual({
+      file: 'server-message.ts',
+      name: 'search-answer',
+      why: 'unfinished',
+    });
+    expect(choice('expected 1 to be 0', () => undefined)).toEqual({
+      file: 'client-message.ts',
+      name: 'show-result',
+      why: 'first',
+    });
     expect(chooseRegion([], 'Error: TODO(x)', starterCopy)).toBeUndefined();
   });
 });
 
 describe('hintLines', () => {
   const lesson = findLesson('04')!;
-  const chosen = { file: 'server-message.ts', region: region('search-answer', 'return answer;'), why: 'todo-in-output' as const };
+  const chosen = {
+    file: 'server-message.ts',
+    region: region('search-answer', 'return answer;'),
+    why: 'todo-in-output' as const,
+  };
   const plainStyle = makeStyle(false);
 
   test('names the TODO a hint is about, and what --hint shows next', () => {
-    expect(hintLines(lesson, chosen, ['First?', 'Second?'], { kind: 'hint', index: 1, total: 2 }, plainStyle)).toEqual([
+    expect(
+      hintLines(
+        lesson,
+        chosen,
+        ['First?', 'Second?'],
+        { kind: 'hint', index: 1, total: 2 },
+        plainStyle,
+      ),
+    ).toEqual([
       "Hint 1 of 2 for TODO(search-answer) in server-message.ts (the failing check's output shows it): First?",
       '  (npm run check -- 04 --hint shows the next hint for this TODO)',
     ]);
-    expect(hintLines(lesson, chosen, ['First?', 'Second?'], { kind: 'hint', index: 2, total: 2 }, plainStyle)[1]).toBe(
-      '  (npm run check -- 04 --hint shows the reference solution of this TODO)',
-    );
+    expect(
+      hintLines(
+        lesson,
+        chosen,
+        ['First?', 'Second?'],
+        { kind: 'hint', index: 2, total: 2 },
+        plainStyle,
+      )[1],
+    ).toBe('  (npm run check -- 04 --hint shows the reference solution of this TODO)');
   });
 
   test('after the last hint shows the solution of that one region', () => {
@@ -270,7 +402,9 @@ describe('hintLines', () => {
 describe('hintForFailure (lesson 04, a scratch progress file)', () => {
   const lesson = findLesson('04')!;
   const plainStyle = makeStyle(false);
-  const solutions = Object.fromEntries(lessonRegions(lesson).flatMap((entry) => entry.regions.map((r) => [r.name, r.solution])));
+  const solutions = Object.fromEntries(
+    lessonRegions(lesson).flatMap((entry) => entry.regions.map((r) => [r.name, r.solution])),
+  );
   const hints = loadHints(lesson);
   let scratch: string;
   const saved = process.env.WORKBOOK_PROGRESS_FILE;
@@ -288,21 +422,29 @@ describe('hintForFailure (lesson 04, a scratch progress file)', () => {
     name: 'app-client gets each search answer',
     fullName: 'app-client gets each search answer',
     state: 'failed',
-    errors: [{ message: `\n--- app-server.ts 127.0.0.1 0 (exit code 1)\n  stderr:\n    ${stderr}: expected 1 to be 0` }],
+    errors: [
+      {
+        message: `\n--- app-server.ts 127.0.0.1 0 (exit code 1)\n  stderr:\n    ${stderr}: expected 1 to be 0`,
+      },
+    ],
   });
   const searchFails = failing('Error: TODO(search-answer): write this part of server-message.ts');
   const noCopy = path.join(ROOT, 'workspace', '.no-such-copy');
 
-  test('walks only the failing TODO\'s hints, then shows only its solution', () => {
+  test("walks only the failing TODO's hints, then shows only its solution", () => {
     const total = hints['search-answer']!.length;
     expect(hintForFailure(lesson, noCopy, searchFails, false, plainStyle)[0]).toContain(
       `Hint 1 of ${total} for TODO(search-answer) in server-message.ts`,
     );
     for (let index = 2; index <= total; index++) {
-      expect(hintForFailure(lesson, noCopy, searchFails, true, plainStyle)[0]).toContain(`Hint ${index} of ${total} for TODO(search-answer)`);
+      expect(hintForFailure(lesson, noCopy, searchFails, true, plainStyle)[0]).toContain(
+        `Hint ${index} of ${total} for TODO(search-answer)`,
+      );
     }
     const solution = hintForFailure(lesson, noCopy, searchFails, true, plainStyle).join('\n');
-    expect(solution).toContain('The reference solution of TODO(search-answer) in server-message.ts');
+    expect(solution).toContain(
+      'The reference solution of TODO(search-answer) in server-message.ts',
+    );
     for (const line of solutions['search-answer']!.split('\n')) expect(solution).toContain(line);
     expect(solution).not.toContain(solutions['read-request']!.split('\n').at(-1)!);
     expect(solution).not.toContain(solutions['show-result']!.split('\n').at(-1)!);
@@ -312,12 +454,20 @@ describe('hintForFailure (lesson 04, a scratch progress file)', () => {
     const readFails = failing('Error: TODO(read-request): write this part of server-message.ts');
     expect(hintForFailure(lesson, noCopy, readFails, false, plainStyle)[0]).toContain('Hint 1 of');
     expect(hintForFailure(lesson, noCopy, readFails, true, plainStyle)[0]).toContain('Hint 2 of');
-    expect(readProgress().lessons['04']?.regionHints).toEqual({ 'search-answer': total + 1, 'read-request': 2 });
+    expect(readProgress().lessons['04']?.regionHints).toEqual({
+      'search-answer': total + 1,
+      'read-request': 2,
+    });
   });
 
   test('ignores the old per-lesson hint counter, and drops it', () => {
-    writeFileSync(process.env.WORKBOOK_PROGRESS_FILE!, JSON.stringify({ lessons: { '04': { state: 'failing', hintsShown: 5 } } }));
-    expect(hintForFailure(lesson, noCopy, searchFails, false, plainStyle)[0]).toContain('Hint 1 of');
+    writeFileSync(
+      process.env.WORKBOOK_PROGRESS_FILE!,
+      JSON.stringify({ lessons: { '04': { state: 'failing', hintsShown: 5 } } }),
+    );
+    expect(hintForFailure(lesson, noCopy, searchFails, false, plainStyle)[0]).toContain(
+      'Hint 1 of',
+    );
     const record = readProgress().lessons['04']!;
     expect(record.hintsShown).toBeUndefined();
     expect(record.state).toBe('failing');

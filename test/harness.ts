@@ -26,7 +26,8 @@ const compiledPrograms = new Map<string, string>();
 const COMPILED_DIR = path.join(ROOT, 'node_modules', '.cache', 'workbook-programs');
 
 function commandFor(file: string): string[] {
-  if (process.env.WORKBOOK_RUN_WITH_TSX === '1' || !file.endsWith('.ts')) return ['--import', TSX_LOADER, file];
+  if (process.env.WORKBOOK_RUN_WITH_TSX === '1' || !file.endsWith('.ts'))
+    return ['--import', TSX_LOADER, file];
   let compiled = compiledPrograms.get(file);
   if (compiled === undefined) {
     let code: string;
@@ -113,7 +114,6 @@ export function startedSince(mark: number): RunningProgram[] {
   return started.slice(mark);
 }
 
-
 export class RunningProgram {
   readonly name: string;
   readonly stdoutLines: string[] = [];
@@ -191,8 +191,14 @@ export class RunningProgram {
       ? `exit code ${this.subprocess.exitCode ?? 'none'}${this.subprocess.signalCode ? `, signal ${this.subprocess.signalCode}` : ''}`
       : 'still running';
     const block = (label: string, lines: string[]) =>
-      lines.length === 0 ? `  (${label}: nothing)` : [`  ${label}:`, ...lines.map((line) => `    ${line}`)].join('\n');
-    return [`--- ${this.command} (${status})`, block('stdout', this.stdoutLines), block('stderr', this.stderrLines)].join('\n');
+      lines.length === 0
+        ? `  (${label}: nothing)`
+        : [`  ${label}:`, ...lines.map((line) => `    ${line}`)].join('\n');
+    return [
+      `--- ${this.command} (${status})`,
+      block('stdout', this.stdoutLines),
+      block('stderr', this.stderrLines),
+    ].join('\n');
   }
 
   /**
@@ -200,7 +206,10 @@ export class RunningProgram {
    * and returns the match. Fails with the program's output if the program exits
    * first or nothing matches within the timeout.
    */
-  waitForLine(pattern: RegExp, options: { timeoutMs?: number; from?: number } = {}): Promise<RegExpMatchArray> {
+  waitForLine(
+    pattern: RegExp,
+    options: { timeoutMs?: number; from?: number } = {},
+  ): Promise<RegExpMatchArray> {
     const timeoutMs = options.timeoutMs ?? LINE_TIMEOUT_MS;
     let searchedUpTo = options.from ?? 0;
     return new Promise((resolve, reject) => {
@@ -210,12 +219,22 @@ export class RunningProgram {
           if (match) return finish(() => resolve(match));
         }
         if (this.exited) {
-          finish(() => reject(new Error(`${this.name} exited before printing a line matching ${pattern}\n${this.transcript()}`)));
+          finish(() =>
+            reject(
+              new Error(
+                `${this.name} exited before printing a line matching ${pattern}\n${this.transcript()}`,
+              ),
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
         finish(() =>
-          reject(new Error(`${this.name} printed no line matching ${pattern} within ${timeoutMs} ms\n${this.transcript()}`)),
+          reject(
+            new Error(
+              `${this.name} printed no line matching ${pattern} within ${timeoutMs} ms\n${this.transcript()}`,
+            ),
+          ),
         );
       }, timeoutMs);
       const finish = (settle: () => void) => {
@@ -238,7 +257,10 @@ export class RunningProgram {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.transcript()}`)),
+        () =>
+          reject(
+            new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.transcript()}`),
+          ),
         timeoutMs,
       );
     });
@@ -256,7 +278,11 @@ export class RunningProgram {
   }
 }
 
-export function startProgram(file: string, args: readonly string[] = [], options?: StartOptions): RunningProgram {
+export function startProgram(
+  file: string,
+  args: readonly string[] = [],
+  options?: StartOptions,
+): RunningProgram {
   return new RunningProgram(file, args, options);
 }
 
@@ -281,8 +307,12 @@ export async function startServer(
   } catch (error) {
     // Say what a server must print, in words, rather than as a regular expression.
     throw new Error(
-      (error as Error).message.replace(/(a|no) line matching \/\^Listening.*?\$\//, (_, which: string) =>
-        which === 'a' ? 'its "Listening on <host>:<port>" line' : 'no "Listening on <host>:<port>" line',
+      (error as Error).message.replace(
+        /(a|no) line matching \/\^Listening.*?\$\//,
+        (_, which: string) =>
+          which === 'a'
+            ? 'its "Listening on <host>:<port>" line'
+            : 'no "Listening on <host>:<port>" line',
       ),
     );
   }
@@ -308,7 +338,11 @@ export async function stopAllPrograms(): Promise<void> {
 export function outputOf(...programs: Array<RunningProgram | ProgramResult>): string {
   return (
     '\n' +
-    programs.map((program) => (typeof program.transcript === 'function' ? program.transcript() : program.transcript)).join('\n')
+    programs
+      .map((program) =>
+        typeof program.transcript === 'function' ? program.transcript() : program.transcript,
+      )
+      .join('\n')
   );
 }
 
@@ -323,7 +357,10 @@ export async function openFileDescriptors(pid: number): Promise<number> {
 }
 
 /** Polls `condition` until it holds or `timeoutMs` passes: a bounded wait for a state, not a fixed delay. */
-export async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<boolean> {
+export async function waitUntil(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs = 15_000,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) return false;

@@ -55,47 +55,99 @@ interface Row {
   reason: RegExp;
 }
 
-const protocolError = (text: string) => new RegExp(`^Protocol error from ADDR: ${escapeRegExp(text)}`);
+const protocolError = (text: string) =>
+  new RegExp(`^Protocol error from ADDR: ${escapeRegExp(text)}`);
 const truncated = protocolError('stream ended in the middle of a message');
 // A reset is logged as such, or, when it lands before the server has read the
 // last bytes, Linux reports a plain end of stream: then the request is cut short.
-const resetOrTruncated = new RegExp(`^(Connection reset by ADDR \\(ECONNRESET\\)|${truncated.source.slice(1)})`);
+const resetOrTruncated = new RegExp(
+  `^(Connection reset by ADDR \\(ECONNRESET\\)|${truncated.source.slice(1)})`,
+);
 const notWholeNumber = protocolError('"content-length" must be a whole number of bytes');
 
 const ROWS: Row[] = [
   { name: 'a truncated 2-byte prefix', bytes: Buffer.of(0x00), then: 'end', reason: truncated },
-  { name: 'header length 0', bytes: prefixed('', SEARCH), reason: protocolError('header is not valid JSON') },
+  {
+    name: 'header length 0',
+    bytes: prefixed('', SEARCH),
+    reason: protocolError('header is not valid JSON'),
+  },
   {
     name: 'a header length larger than what follows, then close',
     bytes: Buffer.concat([Buffer.of(0x01, 0x00), Buffer.from(header({}))]),
     then: 'end',
     reason: truncated,
   },
-  { name: 'a header that is not JSON', bytes: prefixed('byteorder=little', SEARCH), reason: protocolError('header is not valid JSON') },
-  { name: 'a header that is not an object', bytes: prefixed('"text/json"', SEARCH), reason: protocolError('header is JSON but not an object') },
-  { name: 'a header that is not UTF-8', bytes: prefixed(Buffer.of(0x7b, 0xc0, 0xaf, 0x7d), SEARCH), reason: protocolError('header is not valid UTF-8') },
+  {
+    name: 'a header that is not JSON',
+    bytes: prefixed('byteorder=little', SEARCH),
+    reason: protocolError('header is not valid JSON'),
+  },
+  {
+    name: 'a header that is not an object',
+    bytes: prefixed('"text/json"', SEARCH),
+    reason: protocolError('header is JSON but not an object'),
+  },
+  {
+    name: 'a header that is not UTF-8',
+    bytes: prefixed(Buffer.of(0x7b, 0xc0, 0xaf, 0x7d), SEARCH),
+    reason: protocolError('header is not valid UTF-8'),
+  },
   ...['byteorder', 'content-type', 'content-encoding', 'content-length'].map((field) => ({
     name: `a header missing ${field}`,
     bytes: prefixed(header({ [field]: undefined }), SEARCH),
     reason: protocolError(`header is missing "${field}"`),
   })),
-  { name: 'a negative content-length', bytes: prefixed(header({ 'content-length': -1 }), SEARCH), reason: notWholeNumber },
-  { name: 'a fractional content-length', bytes: prefixed(header({ 'content-length': 1.5 }), SEARCH), reason: notWholeNumber },
-  { name: 'a content-length that is a string', bytes: prefixed(header({ 'content-length': '41' }), SEARCH), reason: notWholeNumber },
-  { name: 'a content-length of 2^53', bytes: prefixed(header({ 'content-length': 2 ** 53 })), reason: notWholeNumber },
+  {
+    name: 'a negative content-length',
+    bytes: prefixed(header({ 'content-length': -1 }), SEARCH),
+    reason: notWholeNumber,
+  },
+  {
+    name: 'a fractional content-length',
+    bytes: prefixed(header({ 'content-length': 1.5 }), SEARCH),
+    reason: notWholeNumber,
+  },
+  {
+    name: 'a content-length that is a string',
+    bytes: prefixed(header({ 'content-length': '41' }), SEARCH),
+    reason: notWholeNumber,
+  },
+  {
+    name: 'a content-length of 2^53',
+    bytes: prefixed(header({ 'content-length': 2 ** 53 })),
+    reason: notWholeNumber,
+  },
   {
     name: 'a content-length above the maximum, refused before any content',
     bytes: prefixed(header({ 'content-length': MAX_CONTENT_LENGTH + 1 })),
-    reason: protocolError(`"content-length" is ${MAX_CONTENT_LENGTH + 1} bytes, above the limit of ${MAX_CONTENT_LENGTH}`),
+    reason: protocolError(
+      `"content-length" is ${MAX_CONTENT_LENGTH + 1} bytes, above the limit of ${MAX_CONTENT_LENGTH}`,
+    ),
   },
-  { name: 'content shorter than announced, then close', bytes: searchRequest('morpheus').subarray(0, -3), then: 'end', reason: truncated },
+  {
+    name: 'content shorter than announced, then close',
+    bytes: searchRequest('morpheus').subarray(0, -3),
+    then: 'end',
+    reason: truncated,
+  },
   {
     name: 'an unknown content-encoding for JSON',
     bytes: prefixed(header({ 'content-encoding': 'utf-32' }), SEARCH),
     reason: protocolError('content-encoding "utf-32" is not supported for text/json'),
   },
-  { name: 'a reset in the middle of the header', bytes: searchRequest('ring').subarray(0, 40), then: 'reset', reason: resetOrTruncated },
-  { name: 'a reset in the middle of the content', bytes: searchRequest('ring').subarray(0, -4), then: 'reset', reason: resetOrTruncated },
+  {
+    name: 'a reset in the middle of the header',
+    bytes: searchRequest('ring').subarray(0, 40),
+    then: 'reset',
+    reason: resetOrTruncated,
+  },
+  {
+    name: 'a reset in the middle of the content',
+    bytes: searchRequest('ring').subarray(0, -4),
+    then: 'reset',
+    reason: resetOrTruncated,
+  },
 ];
 
 /** Sends a row's bytes on a new connection and returns that connection's address. */
@@ -112,13 +164,19 @@ async function sendBadBytes(server: RunningServer, row: Row): Promise<string> {
   const reply = readUntilClose(bad);
   if (row.then === 'end') bad.end(row.bytes);
   else bad.write(row.bytes);
-  expect((await reply).length, `${row.name}: the server answered a bad request${outputOf(server)}`).toBe(0);
+  expect(
+    (await reply).length,
+    `${row.name}: the server answered a bad request${outputOf(server)}`,
+  ).toBe(0);
   return addr;
 }
 
 describe('hostile input to the lesson 04 server', () => {
   const serverFile = programPath('04', 'app-server.ts');
-  const good = () => ({ request: searchRequest('morpheus'), response: jsonResponse(ANSWERS.morpheus!) });
+  const good = () => ({
+    request: searchRequest('morpheus'),
+    response: jsonResponse(ANSWERS.morpheus!),
+  });
 
   test('every malformed input closes only its own connection with one logged reason while a good client is served', async () => {
     const server = await startServer(serverFile, {
@@ -140,11 +198,15 @@ describe('hostile input to the lesson 04 server', () => {
       const output = `${row.name}${outputOf(server)}`;
       expect(lines, output).toHaveLength(3);
       expect(lines[0], output).toBe(`Accepted connection from ${addr}`);
-      expect(lines[1], output).toMatch(new RegExp(row.reason.source.replace('ADDR', escapeRegExp(addr))));
+      expect(lines[1], output).toMatch(
+        new RegExp(row.reason.source.replace('ADDR', escapeRegExp(addr))),
+      );
       expect(lines[2], output).toBe(`Closing connection to ${addr}`);
 
       goodClient.write(good().request.subarray(30));
-      expect(escapeBytes(await goodReply), `the good client was not answered: ${output}`).toBe(escapeBytes(good().response));
+      expect(escapeBytes(await goodReply), `the good client was not answered: ${output}`).toBe(
+        escapeBytes(good().response),
+      );
     }
 
     expect((await silentClosed).length, outputOf(server)).toBe(0);
@@ -163,7 +225,9 @@ describe('hostile input to the lesson 04 server', () => {
     socket.write(Buffer.concat([searchRequest('morpheus'), extra]));
     expect(escapeBytes(await reply), outputOf(server)).toBe(escapeBytes(good().response));
     const lines = await linesAbout(server, localAddr(socket));
-    expect(lines, outputOf(server)).toContain(`Ignoring ${extra.length} bytes that ${localAddr(socket)} sent after its request, and anything after them`);
+    expect(lines, outputOf(server)).toContain(
+      `Ignoring ${extra.length} bytes that ${localAddr(socket)} sent after its request, and anything after them`,
+    );
   });
 
   test.skipIf(process.platform !== 'linux')(
@@ -181,13 +245,16 @@ describe('hostile input to the lesson 04 server', () => {
       socket.pause();
       socket.write(searchRequest('x'.repeat(8 * 1024 * 1024)));
       const addr = localAddr(socket);
-      await server.waitForLine(new RegExp(`^Idle timeout: no data to or from ${escapeRegExp(addr)} for 1 s$`));
+      await server.waitForLine(
+        new RegExp(`^Idle timeout: no data to or from ${escapeRegExp(addr)} for 1 s$`),
+      );
       await server.waitForLine(new RegExp(`^Closing connection to ${escapeRegExp(addr)}$`));
       // After a second idle timeout the server drops the stuck socket outright.
       await waitUntil(async () => (await openFds()) <= fdsBefore, 10_000);
-      expect(await openFds(), `the server still holds the socket of a client that never reads${outputOf(server)}`).toBe(
-        fdsBefore,
-      );
+      expect(
+        await openFds(),
+        `the server still holds the socket of a client that never reads${outputOf(server)}`,
+      ).toBe(fdsBefore);
       socket.destroy();
     },
   );
@@ -199,17 +266,30 @@ describe('hostile input to the lesson 04 server', () => {
     socket.setNoDelay(true);
     const reply = readUntilClose(socket);
     // One byte every 0.4 s: never quiet for a whole second, though the request takes 2 s in all.
-    const pieces = [request.subarray(0, 1), request.subarray(1, 2), request.subarray(2, 3), request.subarray(3, 4), request.subarray(4)];
+    const pieces = [
+      request.subarray(0, 1),
+      request.subarray(1, 2),
+      request.subarray(2, 3),
+      request.subarray(3, 4),
+      request.subarray(4),
+    ];
     for (const piece of pieces) {
       socket.write(piece);
       if (piece !== pieces.at(-1)) await new Promise((resolve) => setTimeout(resolve, 400));
     }
-    expect(escapeBytes(await reply), `the slow client was cut off${outputOf(server)}`).toBe(escapeBytes(good().response));
-    expect(server.stdoutLines.some((line) => line.startsWith('Idle timeout')), outputOf(server)).toBe(false);
+    expect(escapeBytes(await reply), `the slow client was cut off${outputOf(server)}`).toBe(
+      escapeBytes(good().response),
+    );
+    expect(
+      server.stdoutLines.some((line) => line.startsWith('Idle timeout')),
+      outputOf(server),
+    ).toBe(false);
   });
 
   test('10,000 random byte strings never take the server down, and it answers afterwards', async () => {
-    const server = await startServer(serverFile, { extraArgs: ['--max-content-length', String(MAX_CONTENT_LENGTH)] });
+    const server = await startServer(serverFile, {
+      extraArgs: ['--max-content-length', String(MAX_CONTENT_LENGTH)],
+    });
     // Random noise, and valid requests with random bytes changed or cut off:
     // the second kind gets past the prefix and into the header and content checks.
     const valid = searchRequest('morpheus');
@@ -231,17 +311,31 @@ describe('hostile input to the lesson 04 server', () => {
     let answered = 0;
     const malformedAnswers: string[] = [];
     for (let start = 0; start < inputs.length; start += 250) {
-      const replies = await Promise.all(inputs.slice(start, start + 250).map((bytes) => exchange(server.port, bytes)));
+      const replies = await Promise.all(
+        inputs.slice(start, start + 250).map((bytes) => exchange(server.port, bytes)),
+      );
       for (const reply of replies.filter((bytes) => bytes.length > 0)) {
         answered++;
         const headerLength = reply.length >= 2 ? reply.readUInt16BE(0) : -1;
-        const header = headerLength >= 0 ? (JSON.parse(reply.subarray(2, 2 + headerLength).toString()) as Record<string, unknown>) : {};
-        if (reply.length !== 2 + headerLength + Number(header['content-length'])) malformedAnswers.push(escapeBytes(reply));
+        const header =
+          headerLength >= 0
+            ? (JSON.parse(reply.subarray(2, 2 + headerLength).toString()) as Record<
+                string,
+                unknown
+              >)
+            : {};
+        if (reply.length !== 2 + headerLength + Number(header['content-length']))
+          malformedAnswers.push(escapeBytes(reply));
       }
     }
     expect(malformedAnswers, 'answers whose length does not match their header').toEqual([]);
     // Every connection was closed by the server (exchange waits for that), and it is still up.
-    const result = await runProgram(programPath('04', 'app-client.ts'), ['127.0.0.1', String(server.port), 'search', 'ring']);
+    const result = await runProgram(programPath('04', 'app-client.ts'), [
+      '127.0.0.1',
+      String(server.port),
+      'search',
+      'ring',
+    ]);
     expect(result.exitCode, outputOf(result, server)).toBe(0);
     expect(result.stdoutLines, outputOf(result, server)).toContain(`Got result: ${ANSWERS.ring}`);
     // Some mutations still form a valid request; most do not, and those get no answer at all.
@@ -257,7 +351,10 @@ describe('hostile input to lessons 01-03', () => {
     expect((await exchange(server.port, Buffer.alloc(0))).length).toBe(0);
     const done = await server.waitForExit();
     expect(done.exitCode, outputOf(done)).toBe(0);
-    expect(done.stdoutLines.some((line) => line.startsWith('Received')), outputOf(done)).toBe(false);
+    expect(
+      done.stdoutLines.some((line) => line.startsWith('Received')),
+      outputOf(done),
+    ).toBe(false);
   });
 
   test('the lesson 02 server survives early closes, resets and binary garbage, and still echoes', async () => {
@@ -267,12 +364,17 @@ describe('hostile input to lessons 01-03', () => {
     // Resets in the middle of its echo.
     const resetter = await connectRaw(server.port);
     resetter.write(randomBytes(4096));
-    await exchange(server.port, Buffer.from('a round trip, so the server has read the bytes above'));
+    await exchange(
+      server.port,
+      Buffer.from('a round trip, so the server has read the bytes above'),
+    );
     resetter.resetAndDestroy();
     // Arbitrary bytes, all 256 values, come back exactly, on 20 connections at once.
     const garbage = Array.from({ length: 20 }, () => randomBytes(10_000));
     const replies = await Promise.all(garbage.map((bytes) => exchange(server.port, bytes)));
-    replies.forEach((reply, index) => expect(reply.equals(garbage[index]!), `echo ${index} differs${outputOf(server)}`).toBe(true));
+    replies.forEach((reply, index) =>
+      expect(reply.equals(garbage[index]!), `echo ${index} differs${outputOf(server)}`).toBe(true),
+    );
     expect(server.stderrLines, outputOf(server)).toEqual([]);
   });
 
@@ -280,7 +382,10 @@ describe('hostile input to lessons 01-03', () => {
     const server = await startServer(programPath('03', 'framed-receiver.ts'));
     expect((await exchange(server.port, Buffer.alloc(0))).length).toBe(0);
     expect((await exchange(server.port, randomBytes(5000))).length).toBe(0);
-    const sender = await runProgram(programPath('03', 'framed-sender.ts'), ['127.0.0.1', String(server.port)]);
+    const sender = await runProgram(programPath('03', 'framed-sender.ts'), [
+      '127.0.0.1',
+      String(server.port),
+    ]);
     expect(sender.exitCode, outputOf(sender, server)).toBe(0);
     await server.waitForLine(/^Message 3 content/);
     expect(server.stderrLines, outputOf(server)).toEqual([]);

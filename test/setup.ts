@@ -9,7 +9,9 @@ beforeEach(({ onTestFailed }) => {
   onTestFailed(({ task }) => {
     const error = task.result?.errors?.[0];
     if (error === undefined) return;
-    const unseen = startedSince(mark).filter((program) => !(error.message ?? '').includes(`--- ${program.command} (`));
+    const unseen = startedSince(mark).filter(
+      (program) => !(error.message ?? '').includes(`--- ${program.command} (`),
+    );
     if (unseen.length === 0) return;
     const addition = `\n\nWhat the programs this check started printed:${outputOf(...unseen)}`;
     error.message = `${error.message ?? ''}${addition}`;

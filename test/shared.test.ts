@@ -14,7 +14,10 @@ const clientSpec = {
     { name: 'port', kind: 'port' },
     { name: 'num_connections', kind: 'count' },
   ],
-  options: { 'idle-timeout': { kind: 'seconds', valueName: 'SECONDS', default: '30' }, verbose: { kind: 'flag' } },
+  options: {
+    'idle-timeout': { kind: 'seconds', valueName: 'SECONDS', default: '30' },
+    verbose: { kind: 'flag' },
+  },
 } as const;
 
 describe('argument parsing', () => {
@@ -26,7 +29,9 @@ describe('argument parsing', () => {
       'idle-timeout': 30,
       verbose: false,
     });
-    expect(parseCommandLine(clientSpec, ['::1', '65535', '1', '--idle-timeout', '0.5', '--verbose'])).toMatchObject({
+    expect(
+      parseCommandLine(clientSpec, ['::1', '65535', '1', '--idle-timeout', '0.5', '--verbose']),
+    ).toMatchObject({
       'idle-timeout': 0.5,
       verbose: true,
     });
@@ -53,7 +58,10 @@ describe('argument parsing', () => {
     [['127.0.0.1', '80'], /expected 3 arguments, got 2/],
     [['127.0.0.1', '80', '1', 'extra'], /expected 3 arguments, got 4/],
     [['', '80', '1'], /host must not be empty/],
-    [['127.0.0.1', '80', '1', '--idle-timeout', '0'], /--idle-timeout must be a number of seconds above 0/],
+    [
+      ['127.0.0.1', '80', '1', '--idle-timeout', '0'],
+      /--idle-timeout must be a number of seconds above 0/,
+    ],
     [['127.0.0.1', '80', '1', '--nope'], /Unknown option '--nope'/],
   ])('rejects %j with a reason', (argv, reason) => {
     expect(() => parseCommandLine(clientSpec, argv)).toThrow(UsageError);
@@ -78,7 +86,9 @@ describe('formatting for transcripts', () => {
     expect(formatBytes('Hello, world')).toBe("'Hello, world' (12 bytes)");
     expect(formatBytes(Buffer.of(0x00, 0x1f, 0x7b, 0x22))).toBe(`'\\x00\\x1f{"' (4 bytes)`);
     expect(formatBytes('a')).toBe("'a' (1 byte)");
-    expect(escapeBytes(Buffer.from("tab\there\r\n'q' \\ 🐰"))).toBe("tab\\there\\r\\n\\'q\\' \\\\ \\xf0\\x9f\\x90\\xb0");
+    expect(escapeBytes(Buffer.from("tab\there\r\n'q' \\ 🐰"))).toBe(
+      "tab\\there\\r\\n\\'q\\' \\\\ \\xf0\\x9f\\x90\\xb0",
+    );
   });
 
   test('long text is cut to whole characters, never half an emoji', () => {
@@ -95,9 +105,15 @@ describe('socket error explanations', () => {
   const withCode = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
 
   test.each([
-    ['ECONNREFUSED', 'connection refused (ECONNREFUSED): is the server running on 127.0.0.1:65432?'],
+    [
+      'ECONNREFUSED',
+      'connection refused (ECONNREFUSED): is the server running on 127.0.0.1:65432?',
+    ],
     ['EADDRINUSE', /^address in use \(EADDRINUSE\): .*127\.0\.0\.1:65432.*port 0/],
-    ['ECONNRESET', /^connection reset by 127\.0\.0\.1:65432 \(ECONNRESET\): the other side closed abruptly/],
+    [
+      'ECONNRESET',
+      /^connection reset by 127\.0\.0\.1:65432 \(ECONNRESET\): the other side closed abruptly/,
+    ],
     ['ETIMEDOUT', /^timed out \(ETIMEDOUT\): no answer from 127\.0\.0\.1:65432/],
     ['EPIPE', /^broken pipe \(EPIPE\): /],
     ['EACCES', /^permission denied \(EACCES\): .*below 1024/],

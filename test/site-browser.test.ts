@@ -34,7 +34,10 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
   let context: BrowserContext;
 
   beforeAll(async () => {
-    if (!available) throw new Error(`the browser checks are required here (WORKBOOK_REQUIRE_BROWSER=1), but ${INSTALL_HINT}`);
+    if (!available)
+      throw new Error(
+        `the browser checks are required here (WORKBOOK_REQUIRE_BROWSER=1), but ${INSTALL_HINT}`,
+      );
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-site-'));
     profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-chromium-'));
     server = createSiteServer(outDir);
@@ -70,7 +73,8 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
-    for (const dir of [outDir, profileDir]) if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of [outDir, profileDir])
+      if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const fileUrl = (file: string) => pathToFileURL(path.join(outDir, file)).href;
@@ -109,17 +113,26 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
     const lesson = findLesson('02')!;
     if (!result.pages.includes(lessonPageFile(lesson))) {
       // Lesson 02 may still be in writing on a developer's machine; CI needs it.
-      if (required) throw new Error(`lessons/${lesson.folder}/README.md does not exist, so the site has no lesson 02 to search`);
-      console.log(`Skipping the search check: lessons/${lesson.folder}/README.md is not written yet`);
+      if (required)
+        throw new Error(
+          `lessons/${lesson.folder}/README.md does not exist, so the site has no lesson 02 to search`,
+        );
+      console.log(
+        `Skipping the search check: lessons/${lesson.folder}/README.md is not written yet`,
+      );
       return;
     }
     const { page, errors } = await open(fileUrl('index.html'));
     await page.keyboard.press('/');
     await page.keyboard.type(LESSON_02_WORD);
-    const hit = page.locator(`#search-results a.search-result[href^="${lessonPageFile(lesson)}"]`).first();
+    const hit = page
+      .locator(`#search-results a.search-result[href^="${lessonPageFile(lesson)}"]`)
+      .first();
     await hit.waitFor({ timeout: 5_000 });
     expect(await hit.textContent()).toMatch(new RegExp(LESSON_02_WORD, 'i'));
-    expect(await hit.locator('mark').count(), 'the word is marked in the result').toBeGreaterThan(0);
+    expect(await hit.locator('mark').count(), 'the word is marked in the result').toBeGreaterThan(
+      0,
+    );
     await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`${lessonPageFile(lesson)}`));
     expect(errors).toEqual([]);
@@ -154,19 +167,25 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
 
   test('every code block has a copy button, and it copies the file exactly', async () => {
     const lesson = findLesson('01')!;
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(serverUrl).origin });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: new URL(serverUrl).origin,
+    });
     const { page, errors } = await open(new URL(lessonPageFile(lesson), serverUrl).href);
     const blocks = await page.locator('.code-block').count();
     expect(blocks).toBeGreaterThan(5);
     expect(await page.locator('.code-block > .copy-button').count()).toBe(blocks);
 
     const program = lesson.programs[0]!;
-    const block = page.locator(`.code-block[data-include="lessons/${lesson.folder}/${program.file}"]`).first();
+    const block = page
+      .locator(`.code-block[data-include="lessons/${lesson.folder}/${program.file}"]`)
+      .first();
     await block.hover();
     await block.locator('.copy-button').click();
     await expect.poll(() => block.locator('.copy-button').textContent()).toBe('Copied');
     const copied = await page.evaluate(() => navigator.clipboard.readText());
-    expect(copied).toBe(fs.readFileSync(path.join(ROOT, 'lessons', lesson.folder, program.file), 'utf8'));
+    expect(copied).toBe(
+      fs.readFileSync(path.join(ROOT, 'lessons', lesson.folder, program.file), 'utf8'),
+    );
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -188,8 +207,7 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
         if (locator === undefined) {
           await page.evaluate(() => window.scrollTo(0, 0));
           await page.screenshot({ path: file });
-        }
-        else await page.locator(locator).first().screenshot({ path: file });
+        } else await page.locator(locator).first().screenshot({ path: file });
         expect(fs.statSync(file).size, file).toBeGreaterThan(10_000);
       }
     }

@@ -34,23 +34,43 @@ afterAll(() => {
 });
 
 const page = (file: string) => fs.readFileSync(path.join(outDir, file), 'utf8');
-const hasReadme = (folder: string) => fs.existsSync(path.join(ROOT, 'lessons', folder, 'README.md'));
+const hasReadme = (folder: string) =>
+  fs.existsSync(path.join(ROOT, 'lessons', folder, 'README.md'));
 
 /** The text of an HTML fragment: tags removed, character references decoded. */
 function textOf(html: string): string {
-  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
-  return html.replace(/<[^>]*>/g, '').replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (entity, body: string) => {
-    if (body[0] === '#') return String.fromCodePoint(body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : Number(body.slice(1)));
-    const char = named[body.toLowerCase()];
-    if (char === undefined) throw new Error(`unknown character reference ${entity}`);
-    return char;
-  });
+  const named: Record<string, string> = {
+    amp: '&',
+    lt: '<',
+    gt: '>',
+    quot: '"',
+    apos: "'",
+    nbsp: '\u00a0',
+  };
+  return html
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (entity, body: string) => {
+      if (body[0] === '#')
+        return String.fromCodePoint(
+          body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : Number(body.slice(1)),
+        );
+      const char = named[body.toLowerCase()];
+      if (char === undefined) throw new Error(`unknown character reference ${entity}`);
+      return char;
+    });
 }
 
 /** Every included block of a page: its data-include, data-region and the text of its <code>. */
-function includedBlocks(html: string): Array<{ source: string; region: string | undefined; text: string }> {
-  const pattern = /<div class="code-block" data-lang="[^"]*" data-include="([^"]+)"(?: data-region="([^"]+)")?>.*?<code[^>]*>([\s\S]*?)<\/code><\/pre><\/div>/g;
-  return [...html.matchAll(pattern)].map((match) => ({ source: match[1]!, region: match[2], text: textOf(match[3]!) }));
+function includedBlocks(
+  html: string,
+): Array<{ source: string; region: string | undefined; text: string }> {
+  const pattern =
+    /<div class="code-block" data-lang="[^"]*" data-include="([^"]+)"(?: data-region="([^"]+)")?>.*?<code[^>]*>([\s\S]*?)<\/code><\/pre><\/div>/g;
+  return [...html.matchAll(pattern)].map((match) => ({
+    source: match[1]!,
+    region: match[2],
+    text: textOf(match[3]!),
+  }));
 }
 
 describe('the lesson site build', () => {
@@ -62,13 +82,18 @@ describe('the lesson site build', () => {
         expect(result.pages, context).toContain(lessonPageFile(lesson));
       } else {
         expect(result.pages, context).not.toContain(lessonPageFile(lesson));
-        expect(warnings.filter((line) => line.includes(`lesson ${lesson.id} `)), context).toHaveLength(1);
+        expect(
+          warnings.filter((line) => line.includes(`lesson ${lesson.id} `)),
+          context,
+        ).toHaveLength(1);
       }
     }
     expect(warnings, context).toHaveLength(result.skipped.length);
     expect(result.skipped, context).toContain(NOT_WRITTEN);
     // The sidebar still lists it, unlinked.
-    expect(page('index.html')).toMatch(/<span class="nav-link unwritten"[^>]*>.*A lesson still in writing<\/span>/);
+    expect(page('index.html')).toMatch(
+      /<span class="nav-link unwritten"[^>]*>.*A lesson still in writing<\/span>/,
+    );
   });
 
   test('every included block is byte-identical to its source file or region', () => {
@@ -77,7 +102,10 @@ describe('the lesson site build', () => {
       for (const block of includedBlocks(page(file))) {
         const source = fs.readFileSync(path.join(ROOT, block.source), 'utf8');
         const expected = block.region === undefined ? source : extractRegion(source, block.region);
-        expect(block.text, `${file}: the block including ${block.source}${block.region ? `#${block.region}` : ''}`).toBe(expected);
+        expect(
+          block.text,
+          `${file}: the block including ${block.source}${block.region ? `#${block.region}` : ''}`,
+        ).toBe(expected);
         checked++;
       }
     }
@@ -91,14 +119,20 @@ describe('the lesson site build', () => {
       const sources = includedBlocks(html).map((block) => block.source);
       const text = textOf(html);
       for (const program of lesson.programs) {
-        expect(sources, `${lesson.folder}: source of ${program.file}`).toContain(`lessons/${lesson.folder}/${program.file}`);
-        expect(text, `${lesson.folder}: run command`).toContain(`$ npx tsx lessons/${lesson.folder}/${program.file} ${program.args.join(' ')}`);
+        expect(sources, `${lesson.folder}: source of ${program.file}`).toContain(
+          `lessons/${lesson.folder}/${program.file}`,
+        );
+        expect(text, `${lesson.folder}: run command`).toContain(
+          `$ npx tsx lessons/${lesson.folder}/${program.file} ${program.args.join(' ')}`,
+        );
       }
       // The real run: the server's port shows as the manifest's, not the port the build got.
       expect(text, `${lesson.folder}: server transcript`).toContain('Listening on 127.0.0.1:65432');
       const index = lessons.indexOf(lesson);
       if (index > 0) {
-        expect(html, `${lesson.folder}: diff against lesson ${lessons[index - 1]!.id}`).toContain('data-lang="diff"');
+        expect(html, `${lesson.folder}: diff against lesson ${lessons[index - 1]!.id}`).toContain(
+          'data-lang="diff"',
+        );
       }
     }
   });
@@ -117,7 +151,11 @@ describe('the lesson site build', () => {
           problems.push(`${file}: ${url}: ${targetFile} does not exist`);
           continue;
         }
-        if (fragment !== undefined && fragment !== '' && !page(targetFile).includes(`id="${fragment}"`)) {
+        if (
+          fragment !== undefined &&
+          fragment !== '' &&
+          !page(targetFile).includes(`id="${fragment}"`)
+        ) {
           problems.push(`${file}: ${url}: no element with id "${fragment}" in ${targetFile}`);
         }
       }
@@ -138,22 +176,32 @@ describe('the lesson site build', () => {
 describe('the lesson text renderer', () => {
   const render = async (markdown: string) => {
     const md = await createMarkdown();
-    const env = newEnv('lessons/01-echo/README.md', () => ({ href: 'x.html' }), () => 'x.png');
+    const env = newEnv(
+      'lessons/01-echo/README.md',
+      () => ({ href: 'x.html' }),
+      () => 'x.png',
+    );
     return md.render(markdown, env as unknown as Record<string, unknown>);
   };
 
   test('an include that points at nothing fails the build, naming the file, the line and the missing path', async () => {
     await expect(render('# Title\n\n<!-- include: no-such-file.ts -->\n')).rejects.toThrow(
-      new BuildError('lessons/01-echo/README.md:3: include "no-such-file.ts" points at nothing: lessons/01-echo/no-such-file.ts does not exist'),
+      new BuildError(
+        'lessons/01-echo/README.md:3: include "no-such-file.ts" points at nothing: lessons/01-echo/no-such-file.ts does not exist',
+      ),
     );
   });
 
   test('an include of a region that does not exist fails the build and says how to mark one', async () => {
-    await expect(render('<!-- include: echo-server.ts#no-such-region -->\n')).rejects.toThrow(/has no region "no-such-region".*#region no-such-region/);
+    await expect(render('<!-- include: echo-server.ts#no-such-region -->\n')).rejects.toThrow(
+      /has no region "no-such-region".*#region no-such-region/,
+    );
   });
 
   test('an unknown diagram fails the build', async () => {
-    await expect(render('<!-- diagram: no-such-diagram -->\n')).rejects.toThrow(/diagram "no-such-diagram" does not exist/);
+    await expect(render('<!-- diagram: no-such-diagram -->\n')).rejects.toThrow(
+      /diagram "no-such-diagram" does not exist/,
+    );
   });
 
   test('a region is the lines between its markers', () => {
@@ -183,7 +231,23 @@ describe('the line diff', () => {
     const before = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'].join('\n') + '\n';
     const after = ['1', '2', '3', '4', 'five', '6', '7', '8', '9', '10', '11'].join('\n') + '\n';
     expect(unifiedDiff(before, after, 'a.ts', 'b.ts')).toBe(
-      ['--- a.ts', '+++ b.ts', '@@ -2,9 +2,10 @@', ' 2', ' 3', ' 4', '-5', '+five', ' 6', ' 7', ' 8', ' 9', ' 10', '+11', ''].join('\n'),
+      [
+        '--- a.ts',
+        '+++ b.ts',
+        '@@ -2,9 +2,10 @@',
+        ' 2',
+        ' 3',
+        ' 4',
+        '-5',
+        '+five',
+        ' 6',
+        ' 7',
+        ' 8',
+        ' 9',
+        ' 10',
+        '+11',
+        '',
+      ].join('\n'),
     );
     expect(unifiedDiff(before, before, 'a.ts', 'b.ts')).toBe('');
   });

@@ -56,7 +56,9 @@ try {
   // `destroyOnReturn: false` matters: by default, leaving this loop destroys the
   // socket at once, throwing away any echo still queued inside Node.
   // exercise(echo-loop): Read the client's bytes chunk by chunk, log each as `Received ${formatBytes(data)} from ${client}`, and write it straight back, waiting for 'drain' when write() returns false.
-  for await (const data of connection.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+  for await (const data of connection.iterator({
+    destroyOnReturn: false,
+  }) as AsyncIterable<Buffer>) {
     console.log(`Received ${formatBytes(data)} from ${client}`);
     // sendall(): write() queues the bytes. When it returns false the queue is
     // full, so we wait for 'drain' instead of piling up more in memory.

@@ -9,7 +9,11 @@ import { formatAddress } from '../../shared/address.ts';
 import { formatBytes, plural } from '../../shared/bytes.ts';
 import { explainSocketError } from '../../shared/socket-errors.ts';
 
-const { host, port, num_connections: count } = parseArgsOrExit({
+const {
+  host,
+  port,
+  num_connections: count,
+} = parseArgsOrExit({
   program: 'multiconn-client.ts',
   positionals: [
     { name: 'host', kind: 'host' },
@@ -18,7 +22,9 @@ const { host, port, num_connections: count } = parseArgsOrExit({
   ],
 });
 
-const MESSAGES = ['Message 1 from client.', 'Message 2 from client.'].map((text) => Buffer.from(text));
+const MESSAGES = ['Message 1 from client.', 'Message 2 from client.'].map((text) =>
+  Buffer.from(text),
+);
 // The echo is complete when as many bytes came back as we sent, in however many reads.
 const EXPECTED = MESSAGES.reduce((sum, message) => sum + message.length, 0);
 const server = formatAddress(host, port);
@@ -53,7 +59,9 @@ function runConnection(id: number): Promise<Connection> {
     // exercise(close-when-echoed): Count the echoed bytes; once all are back, print `Closing connection <id>: <received> of <expected> bytes back` and end() the socket.
     connection.bytesReceived += data.length;
     if (connection.bytesReceived >= EXPECTED) {
-      console.log(`Closing connection ${id}: ${connection.bytesReceived} of ${plural(EXPECTED, 'byte')} back`);
+      console.log(
+        `Closing connection ${id}: ${connection.bytesReceived} of ${plural(EXPECTED, 'byte')} back`,
+      );
       // end() sends our FIN; the server answers with its own, and 'close' follows.
       socket.end();
     }
@@ -69,7 +77,8 @@ function runConnection(id: number): Promise<Connection> {
       if (connection.failure === undefined && connection.bytesReceived < EXPECTED) {
         connection.failure = `the server closed connection ${id} after ${connection.bytesReceived} of ${plural(EXPECTED, 'byte')}`;
       }
-      if (connection.failure !== undefined) console.log(`Connection ${id} failed: ${connection.failure}`);
+      if (connection.failure !== undefined)
+        console.log(`Connection ${id} failed: ${connection.failure}`);
       resolve(connection);
     });
   });
@@ -81,10 +90,14 @@ const results = await Promise.all(ids.map(runConnection));
 
 const sent = results.reduce((sum, connection) => sum + connection.bytesSent, 0);
 const received = results.reduce((sum, connection) => sum + connection.bytesReceived, 0);
-console.log(`Totals: ${plural(count, 'connection')}, ${plural(sent, 'byte')} sent, ${plural(received, 'byte')} received`);
+console.log(
+  `Totals: ${plural(count, 'connection')}, ${plural(sent, 'byte')} sent, ${plural(received, 'byte')} received`,
+);
 
 const failed = results.filter((connection) => connection.failure !== undefined);
 if (failed.length > 0) {
-  process.stderr.write(`Error: ${failed.length} of ${plural(count, 'connection')} failed: ${failed[0]!.failure}\n`);
+  process.stderr.write(
+    `Error: ${failed.length} of ${plural(count, 'connection')} failed: ${failed[0]!.failure}\n`,
+  );
   process.exit(1);
 }

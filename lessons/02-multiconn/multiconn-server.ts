@@ -44,7 +44,9 @@ try {
 
 // Ctrl-C: stop accepting, drop every client still connected, and exit cleanly.
 process.once('SIGINT', () => {
-  console.log(`Interrupted: closing the server and ${plural(connections.size, 'open connection')}`);
+  console.log(
+    `Interrupted: closing the server and ${plural(connections.size, 'open connection')}`,
+  );
   server.close();
   for (const connection of connections) connection.socket.destroy();
   process.exit(0);
@@ -57,7 +59,13 @@ console.log(`Listening on ${serverAddress(server)}`);
 server.on('connection', serveConnection);
 
 function serveConnection(socket: net.Socket): void {
-  const connection: Connection = { socket, address: peerAddress(socket), bytesIn: 0, bytesOut: 0, paused: false };
+  const connection: Connection = {
+    socket,
+    address: peerAddress(socket),
+    bytesIn: 0,
+    bytesOut: 0,
+    paused: false,
+  };
   connections.add(connection);
   console.log(`Accepted connection from ${connection.address}`);
 
@@ -104,7 +112,9 @@ function serveConnection(socket: net.Socket): void {
 
   // A client that vanishes (ECONNRESET) costs us this one connection, never the server.
   socket.on('error', (error) => {
-    console.log(`Lost connection to ${connection.address}: ${explainSocketError(error, { address: connection.address })}`);
+    console.log(
+      `Lost connection to ${connection.address}: ${explainSocketError(error, { address: connection.address })}`,
+    );
   });
   socket.on('close', () => connections.delete(connection));
 }

@@ -17,7 +17,12 @@ export const MAX_HEADER_LENGTH = 0xffff;
 export const DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024;
 
 /** The header fields every message must carry, in the order the tutorial writes them. */
-export const REQUIRED_HEADER_FIELDS = ['byteorder', 'content-type', 'content-encoding', 'content-length'] as const;
+export const REQUIRED_HEADER_FIELDS = [
+  'byteorder',
+  'content-type',
+  'content-encoding',
+  'content-length',
+] as const;
 
 export interface MessageHeader {
   /** The sender's native byte order, for numbers inside binary content; the framing never needs it. */
@@ -45,7 +50,8 @@ export interface DecodedFrame extends Frame {
 }
 
 /** This machine's byte order, spelled as the header spells it (Python's `sys.byteorder`). */
-export const NATIVE_BYTEORDER: MessageHeader['byteorder'] = os.endianness() === 'LE' ? 'little' : 'big';
+export const NATIVE_BYTEORDER: MessageHeader['byteorder'] =
+  os.endianness() === 'LE' ? 'little' : 'big';
 
 /**
  * JSON written the way Python's `json.dumps(obj, ensure_ascii=False)` writes it:
@@ -82,7 +88,8 @@ export function encodeMessage(options: EncodeOptions): Buffer {
     'content-encoding': options.contentEncoding,
     'content-length': options.content.length,
   });
-  if (header.length > MAX_HEADER_LENGTH) throw new RangeError(`header of ${header.length} bytes does not fit in 2 bytes`);
+  if (header.length > MAX_HEADER_LENGTH)
+    throw new RangeError(`header of ${header.length} bytes does not fit in 2 bytes`);
   // Python: struct.pack(">H", len(jsonheader_bytes)). ">" is big-endian, "H" an
   // unsigned 16-bit number. writeUInt16BE writes the same two bytes on any machine.
   const prefix = Buffer.alloc(HEADER_LENGTH_BYTES);
@@ -126,28 +133,47 @@ export type DecoderState = 'header-length' | 'header' | 'content';
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Checks a parsed JSON header; throws FrameError naming the first problem. */
-export function validateHeader(parsed: unknown, maxContentLength = DEFAULT_MAX_CONTENT_LENGTH): MessageHeader {
+export function validateHeader(
+  parsed: unknown,
+  maxContentLength = DEFAULT_MAX_CONTENT_LENGTH,
+): MessageHeader {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new FrameError('header-not-object', `header is JSON but not an object: ${JSON.stringify(parsed)}`);
+    throw new FrameError(
+      'header-not-object',
+      `header is JSON but not an object: ${JSON.stringify(parsed)}`,
+    );
   }
   const header = parsed as Record<string, unknown>;
   for (const field of REQUIRED_HEADER_FIELDS) {
-    if (!Object.hasOwn(header, field)) throw new FrameError('missing-field', `header is missing "${field}"`);
+    if (!Object.hasOwn(header, field))
+      throw new FrameError('missing-field', `header is missing "${field}"`);
   }
   if (header.byteorder !== 'little' && header.byteorder !== 'big') {
-    throw new FrameError('bad-field', `"byteorder" must be "little" or "big", got ${JSON.stringify(header.byteorder)}`);
+    throw new FrameError(
+      'bad-field',
+      `"byteorder" must be "little" or "big", got ${JSON.stringify(header.byteorder)}`,
+    );
   }
   for (const field of ['content-type', 'content-encoding'] as const) {
     if (typeof header[field] !== 'string') {
-      throw new FrameError('bad-field', `"${field}" must be a string, got ${JSON.stringify(header[field])}`);
+      throw new FrameError(
+        'bad-field',
+        `"${field}" must be a string, got ${JSON.stringify(header[field])}`,
+      );
     }
   }
   const length = header['content-length'];
   if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
-    throw new FrameError('bad-field', `"content-length" must be a whole number of bytes, got ${JSON.stringify(length)}`);
+    throw new FrameError(
+      'bad-field',
+      `"content-length" must be a whole number of bytes, got ${JSON.stringify(length)}`,
+    );
   }
   if (length > maxContentLength) {
-    throw new FrameError('content-too-long', `"content-length" is ${length} bytes, above the limit of ${maxContentLength}`);
+    throw new FrameError(
+      'content-too-long',
+      `"content-length" is ${length} bytes, above the limit of ${maxContentLength}`,
+    );
   }
   return header as MessageHeader;
 }
@@ -185,7 +211,10 @@ export class MessageDecoder {
   private failure: FrameError | undefined;
 
   constructor(options: DecoderOptions = {}) {
-    this.maxHeaderLength = Math.min(options.maxHeaderLength ?? MAX_HEADER_LENGTH, MAX_HEADER_LENGTH);
+    this.maxHeaderLength = Math.min(
+      options.maxHeaderLength ?? MAX_HEADER_LENGTH,
+      MAX_HEADER_LENGTH,
+    );
     this.maxContentLength = options.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH;
   }
 
@@ -267,7 +296,10 @@ export class MessageDecoder {
     // announcing a header we will not accept is stopped before it sends it.
     const length = this.take(HEADER_LENGTH_BYTES).readUInt16BE(0);
     if (length > this.maxHeaderLength) {
-      throw new FrameError('header-too-long', `header length ${length} is above the limit of ${this.maxHeaderLength}`);
+      throw new FrameError(
+        'header-too-long',
+        `header length ${length} is above the limit of ${this.maxHeaderLength}`,
+      );
     }
     this.headerLength = length;
     // end exercise
@@ -275,7 +307,8 @@ export class MessageDecoder {
   }
 
   private readHeader(): boolean {
-    if (this.headerLength === undefined || this.buffered < this.headerLength) return false;
+    if (this.headerLength === undefined || this.buffered < this.headerLength)
+      return false;
     const bytes = this.take(this.headerLength);
     let text: string;
     try {
@@ -287,7 +320,10 @@ export class MessageDecoder {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new FrameError('header-not-json', `header is not valid JSON: ${JSON.stringify(text.slice(0, 40))}`);
+      throw new FrameError(
+        'header-not-json',
+        `header is not valid JSON: ${JSON.stringify(text.slice(0, 40))}`,
+      );
     }
     // content-length is checked here, as soon as the header is whole and before
     // a single byte of content is kept: an oversized message is refused unread.

@@ -9,8 +9,18 @@ import { once } from 'node:events';
 import { parseArgsOrExit } from '../../shared/args.ts';
 import { formatAddress, peerAddress, serverAddress } from '../../shared/address.ts';
 import { formatBytes, plural, shortenText } from '../../shared/bytes.ts';
-import { errorCode, explainSocketError, exitWithSocketError } from '../../shared/socket-errors.ts';
-import { encodeJson, FrameError, MessageDecoder, type DecodedFrame, type MessageHeader } from './frame.ts';
+import {
+  errorCode,
+  explainSocketError,
+  exitWithSocketError,
+} from '../../shared/socket-errors.ts';
+import {
+  encodeJson,
+  FrameError,
+  MessageDecoder,
+  type DecodedFrame,
+  type MessageHeader,
+} from './frame.ts';
 
 const { host, port, raw } = parseArgsOrExit({
   program: 'framed-receiver.ts',
@@ -36,7 +46,9 @@ try {
 // Ctrl-C: stop listening, close every open connection, and exit cleanly.
 const connections = new Set<net.Socket>();
 process.once('SIGINT', () => {
-  console.log(`Interrupted: closing the server and ${plural(connections.size, 'open connection')}`);
+  console.log(
+    `Interrupted: closing the server and ${plural(connections.size, 'open connection')}`,
+  );
   for (const socket of connections) socket.destroy();
   server.close();
   process.exit(0);
@@ -74,7 +86,9 @@ async function receive(socket: net.Socket): Promise<void> {
       console.log(`Closing connection to ${peer}: ${error.message} (${error.reason})`);
     } else if (errorCode(error) !== undefined) {
       // So does one whose connection fails (a reset, say).
-      console.log(`Lost connection to ${peer}: ${explainSocketError(error, { address: peer })}`);
+      console.log(
+        `Lost connection to ${peer}: ${explainSocketError(error, { address: peer })}`,
+      );
     } else {
       throw error; // anything else is a bug in this program: let it crash with its stack trace
     }
@@ -84,10 +98,15 @@ async function receive(socket: net.Socket): Promise<void> {
   }
 }
 
-function printMessage(number: number, { header, headerBytes, content }: DecodedFrame): void {
+function printMessage(
+  number: number,
+  { header, headerBytes, content }: DecodedFrame,
+): void {
   // The header is UTF-8 JSON text; the decoder has checked it already.
   const headerText = shortenText(headerBytes.toString('utf8'), PREVIEW_CHARS);
-  console.log(`Message ${number} header: ${headerText} (${plural(headerBytes.length, 'byte')})`);
+  console.log(
+    `Message ${number} header: ${headerText} (${plural(headerBytes.length, 'byte')})`,
+  );
   const kind = `${header['content-type']}, ${header['content-encoding']}`;
   console.log(`Message ${number} content (${kind}): ${showContent(header, content)}`);
 }
@@ -95,11 +114,17 @@ function printMessage(number: number, { header, headerBytes, content }: DecodedF
 /** JSON as one line of JSON, text as a quoted string, anything else as escaped bytes. */
 function showContent(header: MessageHeader, content: Buffer): string {
   const size = `(${plural(content.length, 'byte')})`;
-  if (header['content-type'].startsWith('text/') && header['content-encoding'] !== 'binary') {
+  if (
+    header['content-type'].startsWith('text/') &&
+    header['content-encoding'] !== 'binary'
+  ) {
     try {
       // The header names the encoding; a fatal decoder refuses bytes that do not fit it.
-      const text = new TextDecoder(header['content-encoding'], { fatal: true }).decode(content);
-      if (header['content-type'] === 'text/json') return `${shortenText(encodeJson(JSON.parse(text)).toString(), PREVIEW_CHARS)} ${size}`;
+      const text = new TextDecoder(header['content-encoding'], { fatal: true }).decode(
+        content,
+      );
+      if (header['content-type'] === 'text/json')
+        return `${shortenText(encodeJson(JSON.parse(text)).toString(), PREVIEW_CHARS)} ${size}`;
       return `${shortenText(JSON.stringify(text), PREVIEW_CHARS)} ${size}`;
     } catch {
       // Not text in that encoding (or not JSON) after all: show the bytes themselves.
@@ -107,4 +132,3 @@ function showContent(header: MessageHeader, content: Buffer): string {
   }
   return formatBytes(content);
 }
-

@@ -25,18 +25,32 @@ const { host, port } = args;
 const byteByByte = args['byte-by-byte'];
 const allAtOnce = args['all-at-once'];
 if (byteByByte && allAtOnce) {
-  process.stderr.write(`${usageLine(spec)}\n${spec.program}: choose one of --byte-by-byte and --all-at-once\n`);
+  process.stderr.write(
+    `${usageLine(spec)}\n${spec.program}: choose one of --byte-by-byte and --all-at-once\n`,
+  );
   process.exit(1);
 }
 
 // The three kinds of content the tutorial's protocol carries.
 const MESSAGES: EncodeOptions[] = [
   // The request lesson 04's client sends for `search morpheus`.
-  { contentType: 'text/json', contentEncoding: 'utf-8', content: encodeJson({ action: 'search', value: 'morpheus' }) },
+  {
+    contentType: 'text/json',
+    contentEncoding: 'utf-8',
+    content: encodeJson({ action: 'search', value: 'morpheus' }),
+  },
   // Text, where characters and bytes differ: the rabbit is one character, 4 bytes.
-  { contentType: 'text/plain', contentEncoding: 'utf-8', content: Buffer.from('No gaps in a byte stream. 🐰', 'utf8') },
+  {
+    contentType: 'text/plain',
+    contentEncoding: 'utf-8',
+    content: Buffer.from('No gaps in a byte stream. 🐰', 'utf8'),
+  },
   // Bytes that are not text: the 8-byte signature every PNG file starts with.
-  { contentType: 'image/png', contentEncoding: 'binary', content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  {
+    contentType: 'image/png',
+    contentEncoding: 'binary',
+    content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  },
 ];
 
 const server = formatAddress(host, port);
@@ -58,7 +72,9 @@ try {
 
   const frames = MESSAGES.map((message) => encodeMessage(message));
   frames.forEach((frame, index) => {
-    console.log(`Message ${index + 1} (${MESSAGES[index]!.contentType}): ${formatBytes(frame, frame.length)}`);
+    console.log(
+      `Message ${index + 1} (${MESSAGES[index]!.contentType}): ${formatBytes(frame, frame.length)}`,
+    );
   });
 
   let writes = 0;
@@ -87,7 +103,9 @@ try {
     }
   }
   const total = frames.reduce((sum, frame) => sum + frame.length, 0);
-  console.log(`Sent ${plural(frames.length, 'message')}, ${plural(total, 'byte')}, in ${plural(writes, 'write')} (${how})`);
+  console.log(
+    `Sent ${plural(frames.length, 'message')}, ${plural(total, 'byte')}, in ${plural(writes, 'write')} (${how})`,
+  );
 
   // FIN after the last byte. The receiver sends nothing back, but reading
   // (resume) lets its own FIN through, and then the socket closes.

@@ -28,7 +28,10 @@ const RESPONSE_TIMEOUT_SECONDS = 30;
 /** The tutorial's create_request() and queue_request(): the whole message, ready to send. */
 function createRequest(action: string, value: string): Buffer {
   if (action === 'search') return jsonMessage({ action, value });
-  return binaryMessage('binary/custom-client-binary-type', Buffer.from(action + value, 'utf8'));
+  return binaryMessage(
+    'binary/custom-client-binary-type',
+    Buffer.from(action + value, 'utf8'),
+  );
 }
 
 const server = formatAddress(host, port);

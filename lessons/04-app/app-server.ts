@@ -21,13 +21,20 @@ const args = parseArgsOrExit({
   options: {
     // A request announces its own content-length; without a cap, one client
     // could make the server set aside any amount of memory for it.
-    'max-content-length': { kind: 'count', valueName: 'BYTES', default: String(DEFAULT_MAX_CONTENT_LENGTH) },
+    'max-content-length': {
+      kind: 'count',
+      valueName: 'BYTES',
+      default: String(DEFAULT_MAX_CONTENT_LENGTH),
+    },
     // A client that connects and goes quiet is closed after this long.
     'idle-timeout': { kind: 'seconds', valueName: 'SECONDS', default: '30' },
   },
 });
 const { host, port } = args;
-const options = { maxContentLength: args['max-content-length'], idleTimeoutSeconds: args['idle-timeout'] };
+const options = {
+  maxContentLength: args['max-content-length'],
+  idleTimeoutSeconds: args['idle-timeout'],
+};
 
 // allowHalfOpen: a client may close its sending side once its request is out,
 // and still read the answer; without it, Node would close our side too.
@@ -52,11 +59,15 @@ try {
 }
 // Past this point an error on the listening socket (accept() failing when the
 // process runs out of file descriptors) is logged, and the server goes on.
-server.on('error', (error) => console.log(`Could not accept a connection: ${explainSocketError(error)}`));
+server.on('error', (error) =>
+  console.log(`Could not accept a connection: ${explainSocketError(error)}`),
+);
 
 // Ctrl-C: stop accepting, close every open connection, exit cleanly.
 process.once('SIGINT', () => {
-  console.log(`Interrupted: closing the server and ${plural(open.size, 'open connection')}`);
+  console.log(
+    `Interrupted: closing the server and ${plural(open.size, 'open connection')}`,
+  );
   server.close();
   for (const message of open) message.close();
   process.exit(0);

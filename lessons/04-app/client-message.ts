@@ -5,7 +5,15 @@
 
 import type net from 'node:net';
 import { formatBytes } from '../../shared/bytes.ts';
-import { ContentError, decodeContent, isProtocolError, jsonText, Message, type Content, type MessageOptions } from './message.ts';
+import {
+  ContentError,
+  decodeContent,
+  isProtocolError,
+  jsonText,
+  Message,
+  type Content,
+  type MessageOptions,
+} from './message.ts';
 
 export type ClientState = 'request' | 'header-length' | 'header' | 'content' | 'closed';
 
@@ -13,13 +21,18 @@ export type ClientState = 'request' | 'header-length' | 'header' | 'content' | '
 function showResponse(response: Content): void {
   // exercise(show-result): Print "Got result: <result>" for a JSON response whose result is a string (anything else is a malformed response), or "Got response: <escaped bytes>" for a binary one.
   if (response.kind === 'binary') {
-    console.log(`Got response: ${formatBytes(response.bytes, Number.POSITIVE_INFINITY)}`);
+    console.log(
+      `Got response: ${formatBytes(response.bytes, Number.POSITIVE_INFINITY)}`,
+    );
     return;
   }
   const { result } = response.value;
-  if (typeof result !== 'string') throw new ContentError(`"result" must be a string, got ${JSON.stringify(result)}`);
+  if (typeof result !== 'string')
+    throw new ContentError(`"result" must be a string, got ${JSON.stringify(result)}`);
   // The text comes from the server: escaped if it holds control characters, so it cannot rewrite our terminal.
-  console.log(`Got result: ${/[\x00-\x1f\x7f]/.test(result) ? JSON.stringify(result) : result}`);
+  console.log(
+    `Got result: ${/[\x00-\x1f\x7f]/.test(result) ? JSON.stringify(result) : result}`,
+  );
   // end exercise
 }
 
@@ -28,7 +41,12 @@ export class ClientMessage extends Message {
   private readonly request: Buffer;
   private requestQueued = false;
 
-  constructor(socket: net.Socket, addr: string, request: Buffer, options: MessageOptions) {
+  constructor(
+    socket: net.Socket,
+    addr: string,
+    request: Buffer,
+    options: MessageOptions,
+  ) {
     super(socket, addr, options);
     this.request = request;
   }
@@ -41,7 +59,9 @@ export class ClientMessage extends Message {
 
   write(): void {
     if (this.state !== 'request') return;
-    console.log(`Sending ${formatBytes(this.request, Number.POSITIVE_INFINITY)} to ${this.addr}`);
+    console.log(
+      `Sending ${formatBytes(this.request, Number.POSITIVE_INFINITY)} to ${this.addr}`,
+    );
     this.send(this.request);
     // The tutorial now tells select() to stop watching for "writable". Node reads
     // all along and sends the queued request by itself, so the state moves on.
@@ -53,18 +73,27 @@ export class ClientMessage extends Message {
     try {
       if (chunk === null) {
         // Bytes left in the decoder mean the server stopped in the middle of its response.
-        const partial = this.decoder.bufferedBytes > 0 || this.decoder.state !== 'header-length';
-        this.close(`${this.addr} closed the connection ${partial ? 'in the middle of' : 'without sending'} a response`);
+        const partial =
+          this.decoder.bufferedBytes > 0 || this.decoder.state !== 'header-length';
+        this.close(
+          `${this.addr} closed the connection ${partial ? 'in the middle of' : 'without sending'} a response`,
+        );
         return;
       }
       // One response per connection: take the first whole message, and leave any bytes after it unread.
       const next = this.decoder.decode(chunk).next();
       if (next.done) return;
       const message = next.value;
-      console.log(`Received response header ${jsonText(message.header)} from ${this.addr}`);
+      console.log(
+        `Received response header ${jsonText(message.header)} from ${this.addr}`,
+      );
       showResponse(decodeContent(message));
     } catch (error) {
-      this.close(isProtocolError(error) ? `malformed response from ${this.addr}: ${error.message}` : String(error));
+      this.close(
+        isProtocolError(error)
+          ? `malformed response from ${this.addr}: ${error.message}`
+          : String(error),
+      );
       return;
     }
     // One response per connection: once it is shown, we are done.

@@ -47,10 +47,13 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export function decodeContent({ header, content }: Frame): Content {
   const contentType = header['content-type'];
-  if (contentType !== JSON_CONTENT_TYPE) return { kind: 'binary', contentType, bytes: content };
+  if (contentType !== JSON_CONTENT_TYPE)
+    return { kind: 'binary', contentType, bytes: content };
   const encoding = header['content-encoding'];
   if (!/^utf-?8$/i.test(encoding)) {
-    throw new ContentError(`content-encoding ${JSON.stringify(encoding)} is not supported for text/json (only "utf-8" is)`);
+    throw new ContentError(
+      `content-encoding ${JSON.stringify(encoding)} is not supported for text/json (only "utf-8" is)`,
+    );
   }
   let text: string;
   try {
@@ -62,17 +65,25 @@ export function decodeContent({ header, content }: Frame): Content {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ContentError(`content is not valid JSON: ${JSON.stringify(text.slice(0, 40))}`);
+    throw new ContentError(
+      `content is not valid JSON: ${JSON.stringify(text.slice(0, 40))}`,
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ContentError(`content is JSON but not an object: ${JSON.stringify(text.slice(0, 40))}`);
+    throw new ContentError(
+      `content is JSON but not an object: ${JSON.stringify(text.slice(0, 40))}`,
+    );
   }
   return { kind: 'json', value: value as JsonObject };
 }
 
 /** A whole `text/json` message, JSON spaced the way Python writes it. */
 export function jsonMessage(value: JsonObject): Buffer {
-  return encodeMessage({ contentType: JSON_CONTENT_TYPE, contentEncoding: JSON_CONTENT_ENCODING, content: encodeJson(value) });
+  return encodeMessage({
+    contentType: JSON_CONTENT_TYPE,
+    contentEncoding: JSON_CONTENT_ENCODING,
+    content: encodeJson(value),
+  });
 }
 
 /** A whole binary message of the given content type. */
@@ -118,12 +129,16 @@ export abstract class Message {
     // recv() returning b'': the peer has closed its side.
     socket.on('end', () => this.read(null));
     // A reset or another socket error ends this connection, and only this one.
-    socket.on('error', (error) => this.close(explainSocketError(error, { address: addr })));
+    socket.on('error', (error) =>
+      this.close(explainSocketError(error, { address: addr })),
+    );
     socket.on('close', () => this.close());
     // A peer that connects and then goes quiet would hold its socket and buffers
     // forever. 'timeout' fires when nothing was sent or received for that long.
     socket.setTimeout(this.idleTimeoutMs, () => {
-      this.close(`idle timeout: no data to or from ${addr} for ${options.idleTimeoutSeconds} s`);
+      this.close(
+        `idle timeout: no data to or from ${addr} for ${options.idleTimeoutSeconds} s`,
+      );
     });
   }
 

@@ -29,7 +29,8 @@ const BINARY_RESPONSE_PREFIX = Buffer.from('First 10 bytes of request: ', 'utf8'
 /** How much of a request or response one log line shows: a 1 MiB query stays one readable line. */
 const LOG_LIMIT = 1024;
 
-export type ServerState = 'header-length' | 'header' | 'content' | 'response' | 'closed';
+export type ServerState =
+  'header-length' | 'header' | 'content' | 'response' | 'closed';
 
 /** A request that passed every check, so building its answer cannot fail. */
 type Request =
@@ -43,17 +44,23 @@ function parseRequest(content: Content): Request {
   const json = content.value;
   const { action, value } = json;
   if (action === undefined) throw new ContentError('"action" is missing');
-  if (typeof action !== 'string') throw new ContentError(`"action" must be a string, got ${JSON.stringify(action)}`);
+  if (typeof action !== 'string')
+    throw new ContentError(`"action" must be a string, got ${JSON.stringify(action)}`);
   if (action !== 'search') return { kind: 'other-action', json, action };
   if (value === undefined) throw new ContentError('"value" of a search is missing');
-  if (typeof value !== 'string') throw new ContentError(`"value" of a search must be a string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string')
+    throw new ContentError(
+      `"value" of a search must be a string, got ${JSON.stringify(value)}`,
+    );
   return { kind: 'search', json, value };
 }
 
 function answerJson(request: Exclude<Request, { kind: 'binary' }>): JsonObject {
   // exercise(search-answer): Answer a search from SEARCH_ANSWERS, or say there is no match, and answer any other action with the invalid-action error.
   if (request.kind === 'search') {
-    return { result: SEARCH_ANSWERS.get(request.value) ?? `No match for "${request.value}".` };
+    return {
+      result: SEARCH_ANSWERS.get(request.value) ?? `No match for "${request.value}".`,
+    };
   }
   return { result: `Error: invalid action "${request.action}".` };
   // end exercise
@@ -61,11 +68,13 @@ function answerJson(request: Exclude<Request, { kind: 'binary' }>): JsonObject {
 
 function createResponse(request: Request): Buffer {
   if (request.kind === 'binary') {
-    return binaryMessage(BINARY_RESPONSE_TYPE, Buffer.concat([BINARY_RESPONSE_PREFIX, request.bytes.subarray(0, 10)]));
+    return binaryMessage(
+      BINARY_RESPONSE_TYPE,
+      Buffer.concat([BINARY_RESPONSE_PREFIX, request.bytes.subarray(0, 10)]),
+    );
   }
   return jsonMessage(answerJson(request));
 }
-
 
 export class ServerMessage extends Message {
   private request: Request | undefined;
@@ -133,15 +142,21 @@ export class ServerMessage extends Message {
   private ignoreExtra(length: number): void {
     if (this.ignoredExtra) return;
     this.ignoredExtra = true;
-    console.log(`Ignoring ${plural(length, 'byte')} that ${this.addr} sent after its request, and anything after them`);
+    console.log(
+      `Ignoring ${plural(length, 'byte')} that ${this.addr} sent after its request, and anything after them`,
+    );
   }
 
   private logRequest(request: Request): void {
     if (request.kind === 'binary') {
       // The content type came from the client: escaped, it cannot break the log line.
-      console.log(`Received ${shortenText(escapeBytes(Buffer.from(request.contentType)), LOG_LIMIT)} request from ${this.addr}`);
+      console.log(
+        `Received ${shortenText(escapeBytes(Buffer.from(request.contentType)), LOG_LIMIT)} request from ${this.addr}`,
+      );
     } else {
-      console.log(`Received request ${shortenText(jsonText(request.json), LOG_LIMIT)} from ${this.addr}`);
+      console.log(
+        `Received request ${shortenText(jsonText(request.json), LOG_LIMIT)} from ${this.addr}`,
+      );
     }
   }
 

@@ -22,7 +22,11 @@
 
   function applyTheme(theme) {
     root.dataset.theme = theme;
-    if (toggle) toggle.setAttribute('aria-label', theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme');
+    if (toggle)
+      toggle.setAttribute(
+        'aria-label',
+        theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme',
+      );
   }
 
   applyTheme(root.dataset.theme === 'dark' ? 'dark' : 'light');
@@ -52,11 +56,13 @@
         return line.indexOf('$ ') === 0;
       });
       if (commands.length > 0) {
-        return commands
-          .map(function (line) {
-            return line.slice(2);
-          })
-          .join('\n') + '\n';
+        return (
+          commands
+            .map(function (line) {
+              return line.slice(2);
+            })
+            .join('\n') + '\n'
+        );
       }
     }
     return text;
@@ -169,11 +175,18 @@
       results.innerHTML = '';
       return;
     }
-    var found = search.search(query, { prefix: true, fuzzy: 0.2, combineWith: 'AND', boost: { title: 3, heading: 2 } });
-    if (found.length === 0) found = search.search(query, { prefix: true, fuzzy: 0.2, boost: { title: 3, heading: 2 } });
+    var found = search.search(query, {
+      prefix: true,
+      fuzzy: 0.2,
+      combineWith: 'AND',
+      boost: { title: 3, heading: 2 },
+    });
+    if (found.length === 0)
+      found = search.search(query, { prefix: true, fuzzy: 0.2, boost: { title: 3, heading: 2 } });
     results.hidden = false;
     if (found.length === 0) {
-      results.innerHTML = '<div class="search-empty">No results for “' + escapeHtml(query) + '”</div>';
+      results.innerHTML =
+        '<div class="search-empty">No results for “' + escapeHtml(query) + '”</div>';
       return;
     }
     results.innerHTML = found
@@ -181,7 +194,9 @@
       .map(function (hit) {
         var heading =
           hit.heading && hit.heading !== hit.title
-            ? ' <span class="search-result-heading">› ' + highlight(hit.heading, hit.terms) + '</span>'
+            ? ' <span class="search-result-heading">› ' +
+              highlight(hit.heading, hit.terms) +
+              '</span>'
             : '';
         return (
           '<a class="search-result" role="option" href="' +
@@ -222,7 +237,8 @@
       if (!event.target.closest('.search')) results.hidden = true;
     });
     document.addEventListener('keydown', function (event) {
-      var typing = event.target.closest && event.target.closest('input, textarea, select, [contenteditable]');
+      var typing =
+        event.target.closest && event.target.closest('input, textarea, select, [contenteditable]');
       if (event.key === '/' && !typing) {
         event.preventDefault();
         input.focus();

@@ -8,7 +8,8 @@ import net from 'node:net';
 import { encodeJson, encodeMessage, MessageDecoder } from '../../lessons/03-framing/frame.ts';
 import { percentile } from './stats.ts';
 
-const [host = '127.0.0.1', portText = '0', clientsText = '1', secondsText = '1'] = process.argv.slice(2);
+const [host = '127.0.0.1', portText = '0', clientsText = '1', secondsText = '1'] =
+  process.argv.slice(2);
 const port = Number(portText);
 const clients = Number(clientsText);
 const durationMs = Number(secondsText) * 1000;
@@ -34,7 +35,9 @@ function oneRequest(): Promise<void> {
       }
     });
     socket.on('error', reject);
-    socket.on('close', () => (answered ? resolve() : reject(new Error('closed without an answer'))));
+    socket.on('close', () =>
+      answered ? resolve() : reject(new Error('closed without an answer')),
+    );
   });
 }
 

@@ -7,8 +7,13 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { percentile } from './stats.ts';
 
-const [host = '127.0.0.1', portText = '0', connectionsText = '1', secondsText = '1', mode = 'throughput'] =
-  process.argv.slice(2);
+const [
+  host = '127.0.0.1',
+  portText = '0',
+  connectionsText = '1',
+  secondsText = '1',
+  mode = 'throughput',
+] = process.argv.slice(2);
 const port = Number(portText);
 const connections = Number(connectionsText);
 const durationMs = Number(secondsText) * 1000;
@@ -55,7 +60,13 @@ async function throughput(sockets: net.Socket[]): Promise<object> {
   const echoed = received;
   sockets.forEach((socket) => socket.emit('drain'));
   await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 1000))]);
-  return { mode, connections, seconds, bytesEchoed: echoed, megabytesPerSecond: echoed / 1e6 / seconds };
+  return {
+    mode,
+    connections,
+    seconds,
+    bytesEchoed: echoed,
+    megabytesPerSecond: echoed / 1e6 / seconds,
+  };
 }
 
 async function latency(sockets: net.Socket[]): Promise<object> {
@@ -81,7 +92,13 @@ async function latency(sockets: net.Socket[]): Promise<object> {
   };
   await Promise.all(sockets.map(pingPong));
   samples.sort((a, b) => a - b);
-  return { mode, connections, roundTrips: samples.length, p50Ms: percentile(samples, 0.5), p99Ms: percentile(samples, 0.99) };
+  return {
+    mode,
+    connections,
+    roundTrips: samples.length,
+    p50Ms: percentile(samples, 0.5),
+    p99Ms: percentile(samples, 0.99),
+  };
 }
 
 const sockets = await openAll();

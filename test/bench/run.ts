@@ -48,7 +48,10 @@ async function startServer(file: string, extraArgs: string[] = []): Promise<Serv
     };
     child.stdout!.on('data', onData);
     child.then(() => reject(new Error(`${path.basename(file)} exited before listening:\n${seen}`)));
-    setTimeout(() => reject(new Error(`${path.basename(file)} did not start within 10 s`)), 10_000).unref();
+    setTimeout(
+      () => reject(new Error(`${path.basename(file)} did not start within 10 s`)),
+      10_000,
+    ).unref();
   });
   child.stderr!.resume();
   return {
@@ -62,9 +65,13 @@ async function startServer(file: string, extraArgs: string[] = []): Promise<Serv
 }
 
 async function load(script: string, args: (string | number)[]): Promise<Record<string, number>> {
-  const { stdout } = await execa(process.execPath, [...TSX, path.join(HERE, script), ...args.map(String)], {
-    timeout: (seconds + 30) * 1000,
-  });
+  const { stdout } = await execa(
+    process.execPath,
+    [...TSX, path.join(HERE, script), ...args.map(String)],
+    {
+      timeout: (seconds + 30) * 1000,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
 }
 
@@ -84,8 +91,20 @@ const figures: Record<string, unknown> = {};
 for (const connections of [1, 100, 1000]) {
   const server = await startServer(programPath('02', 'multiconn-server.ts'));
   try {
-    const through = await load('echo-load.ts', ['127.0.0.1', server.port, connections, seconds, 'throughput']);
-    const latency = await load('echo-load.ts', ['127.0.0.1', server.port, connections, seconds, 'latency']);
+    const through = await load('echo-load.ts', [
+      '127.0.0.1',
+      server.port,
+      connections,
+      seconds,
+      'throughput',
+    ]);
+    const latency = await load('echo-load.ts', [
+      '127.0.0.1',
+      server.port,
+      connections,
+      seconds,
+      'latency',
+    ]);
     const memory = await peakMemoryMiB(server.pid);
     figures[`echo-${connections}`] = { throughput: through, latency, peakMemoryMiB: memory };
     rows.push([
@@ -118,7 +137,9 @@ for (const clients of [1, 50]) {
 }
 
 // Whole-project timings.
-const packageJson = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+const packageJson = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+};
 if (packageJson.scripts.site !== undefined) {
   const siteSeconds = await timed('npm', ['run', 'site']);
   figures.siteBuildSeconds = siteSeconds;
@@ -150,7 +171,8 @@ if (flags['update-readme']) {
   const readme = await readFile(readmePath, 'utf8');
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';
-  if (!readme.includes(start) || !readme.includes(end)) throw new Error(`README.md has no ${start} ... ${end} markers`);
+  if (!readme.includes(start) || !readme.includes(end))
+    throw new Error(`README.md has no ${start} ... ${end} markers`);
   const section = `${start}\nMeasured on ${machine}, ${seconds} s per load phase (\`npm run bench\`):\n\n${table}\n${end}`;
   await writeFile(readmePath, readme.replace(new RegExp(`${start}[\\s\\S]*${end}`), section));
   console.log('README.md "Performance" section updated');

@@ -11,7 +11,8 @@ const failedFiles = new Set<string>();
 beforeEach((context) => {
   const file = context.task.file.filepath;
   const only = process.env.WORKBOOK_ONLY_TEST || undefined;
-  if (process.env.WORKBOOK_BAIL === '1' && failedFiles.has(file)) context.skip('an earlier check failed already');
+  if (process.env.WORKBOOK_BAIL === '1' && failedFiles.has(file))
+    context.skip('an earlier check failed already');
   if (only !== undefined && context.task.name !== only) context.skip('not the check under test');
   context.onTestFailed(() => {
     failedFiles.add(file);

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const cases = process.env.WORKBOOK_AUTHORING_CASES;
-if (cases === undefined) throw new Error('run by test/exercise/authoring.ts, which sets WORKBOOK_AUTHORING_CASES');
+if (cases === undefined)
+  throw new Error('run by test/exercise/authoring.ts, which sets WORKBOOK_AUTHORING_CASES');
 
 export default defineConfig({
   test: {

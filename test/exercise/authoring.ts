@@ -10,7 +10,14 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import type { LessonEntry } from '../../lessons/manifest.ts';
 import { ROOT } from '../harness.ts';
-import { applyVariant, copyLesson, lessonPaths, loadKnownBad, starterTransform, type KnownBadVariant } from './lesson-data.ts';
+import {
+  applyVariant,
+  copyLesson,
+  lessonPaths,
+  loadKnownBad,
+  starterTransform,
+  type KnownBadVariant,
+} from './lesson-data.ts';
 import { runChecks, type ModuleResult } from './run-checks.ts';
 
 const CONFIG = path.join(ROOT, 'test', 'exercise', 'authoring.config.ts');
@@ -39,7 +46,12 @@ export interface AuthoringRun {
  * The case file: sets what test/exercise/authoring-setup.ts and the harness
  * read, then loads the spec under its own module id, so each case evaluates it afresh.
  */
-function caseFile(name: string, lesson: LessonEntry, dir: string, onlyTest: string | undefined): string {
+function caseFile(
+  name: string,
+  lesson: LessonEntry,
+  dir: string,
+  onlyTest: string | undefined,
+): string {
   const spec = `${lessonPaths(lesson).spec}?case=${encodeURIComponent(name)}`;
   return [
     '// One case of the authoring check, written by test/exercise/authoring.ts.',
@@ -58,7 +70,12 @@ export async function runAuthoringCheck(checked: LessonEntry[]): Promise<Authori
   const scratch = path.join(ROOT, 'workspace', `authoring-${process.pid}`);
   const cases = new Map<string, string>();
   const prepareErrors = new Map<string, string>();
-  const prepare = (name: string, lesson: LessonEntry, write: (dir: string) => void, onlyTest?: string) => {
+  const prepare = (
+    name: string,
+    lesson: LessonEntry,
+    write: (dir: string) => void,
+    onlyTest?: string,
+  ) => {
     const dir = path.join(scratch, name);
     try {
       write(dir);
@@ -74,7 +91,9 @@ export async function runAuthoringCheck(checked: LessonEntry[]): Promise<Authori
     removeAbandonedScratch();
     mkdirSync(scratch, { recursive: true });
     for (const lesson of checked) {
-      prepare(starterCase(lesson), lesson, (dir) => copyLesson(lesson, dir, { transform: starterTransform(lesson) }));
+      prepare(starterCase(lesson), lesson, (dir) =>
+        copyLesson(lesson, dir, { transform: starterTransform(lesson) }),
+      );
       for (const variant of variantsOrNone(lesson)) {
         const write = (dir: string) => {
           const broken = applyVariant(lesson, variant);
@@ -87,7 +106,11 @@ export async function runAuthoringCheck(checked: LessonEntry[]): Promise<Authori
     const run =
       cases.size === 0
         ? { modules: [], otherOutput: '' }
-        : await runChecks({ files: [], config: CONFIG, env: { [CASES_ENV]: path.relative(ROOT, scratch) } });
+        : await runChecks({
+            files: [],
+            config: CONFIG,
+            env: { [CASES_ENV]: path.relative(ROOT, scratch) },
+          });
     const results = new Map<string, ModuleResult>();
     for (const module of run.modules) {
       const name = cases.get(path.resolve(module.file));

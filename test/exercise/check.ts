@@ -17,7 +17,14 @@ import { lessons, type LessonEntry } from '../../lessons/manifest.ts';
 import { ROOT } from '../harness.ts';
 import { resolveLessonOrExit, shownDir } from './cli.ts';
 import type { TestOutcome } from './events.ts';
-import { checkLine, describeError, failedLine, formatFailure, makeStyle, wantsColour } from './format.ts';
+import {
+  checkLine,
+  describeError,
+  failedLine,
+  formatFailure,
+  makeStyle,
+  wantsColour,
+} from './format.ts';
 import { hintForFailure } from './hints.ts';
 import { lessonPaths, missingPart } from './lesson-data.ts';
 import { readProgress, updateLesson } from './progress.ts';
@@ -59,7 +66,10 @@ function main(): void {
   }
   const lesson = resolveLessonOrExit(positionals[0]!, USAGE);
   // npm runs scripts from the workbook's root; INIT_CWD is where the learner typed the command.
-  const dir = values.dir === undefined ? lessonPaths(lesson).workspace : path.resolve(process.env.INIT_CWD ?? process.cwd(), values.dir);
+  const dir =
+    values.dir === undefined
+      ? lessonPaths(lesson).workspace
+      : path.resolve(process.env.INIT_CWD ?? process.cwd(), values.dir);
   if (!existsSync(dir)) {
     console.error(`There is no copy of lesson ${lesson.id} at ${shownDir(dir)}`);
     console.error(`Create one with: npm run exercise -- ${lesson.id}`);
@@ -76,7 +86,9 @@ function main(): void {
     }
   }
   if (!values.watch) {
-    void checkOnce(targets, skipped, values.hint, false).then((passed) => process.exit(passed ? 0 : 1));
+    void checkOnce(targets, skipped, values.hint, false).then((passed) =>
+      process.exit(passed ? 0 : 1),
+    );
     return;
   }
   watchAndCheck(targets, skipped, values.hint);
@@ -94,9 +106,15 @@ async function checkOnce(
   const earlier = targets.slice(0, -1);
   const mainSpec = lessonPaths(main.lesson).spec;
   warnAboutCopy(main);
-  print(style.bold(`Lesson ${main.lesson.id}, ${main.lesson.title}: checking ${shownDir(main.dir)}`));
+  print(
+    style.bold(`Lesson ${main.lesson.id}, ${main.lesson.title}: checking ${shownDir(main.dir)}`),
+  );
   if (earlier.length > 0) {
-    print(style.dim(`Also rechecking ${earlier.map((target) => `lesson ${target.lesson.id} in ${shownDir(target.dir)}`).join(', ')} (--only skips this).`));
+    print(
+      style.dim(
+        `Also rechecking ${earlier.map((target) => `lesson ${target.lesson.id} in ${shownDir(target.dir)}`).join(', ')} (--only skips this).`,
+      ),
+    );
   }
   if (skipped.length > 0) print(style.dim(`Not rechecked: ${skipped.join(', ')}.`));
   print();
@@ -106,7 +124,11 @@ async function checkOnce(
     lessonDirs: Object.fromEntries(targets.map((target) => [target.lesson.id, target.dir])),
     signal,
     onEvent: (event) => {
-      if (event.type === 'test' && path.resolve(event.file) === mainSpec && event.test.state !== 'skipped') {
+      if (
+        event.type === 'test' &&
+        path.resolve(event.file) === mainSpec &&
+        event.test.state !== 'skipped'
+      ) {
         print(`  ${checkLine(tidy(event.test), style)}`);
       }
     },
@@ -115,7 +137,9 @@ async function checkOnce(
   const byLesson = new Map<string, ModuleResult | undefined>(
     targets.map((target) => [
       target.lesson.id,
-      result.modules.find((module) => path.resolve(module.file) === lessonPaths(target.lesson).spec),
+      result.modules.find(
+        (module) => path.resolve(module.file) === lessonPaths(target.lesson).spec,
+      ),
     ]),
   );
   if (result.aborted) return false;
@@ -126,7 +150,12 @@ async function checkOnce(
   if (broken !== undefined) {
     const module = byLesson.get(broken.lesson.id);
     print(style.fail(`The checks of lesson ${broken.lesson.id} could not run.`));
-    for (const error of module?.errors ?? []) print(describeError(error, style).map((line) => `  ${line}`).join('\n'));
+    for (const error of module?.errors ?? [])
+      print(
+        describeError(error, style)
+          .map((line) => `  ${line}`)
+          .join('\n'),
+      );
     if (result.otherOutput !== '') print(result.otherOutput.split('\n').slice(-30).join('\n'));
     return false;
   }
@@ -153,27 +182,48 @@ async function checkOnce(
       );
       for (const test of failing) print(`      ${checkLine(tidy(test), style)}`);
     }
-    if (firstFailure === undefined && failing.length > 0) firstFailure = { target, test: failing[0]! };
+    if (firstFailure === undefined && failing.length > 0)
+      firstFailure = { target, test: failing[0]! };
   }
   print();
 
   if (firstFailure === undefined) {
-    const total = byLesson.get(main.lesson.id)!.tests.filter((test) => test.state !== 'skipped').length;
-    print(style.pass(`All ${total} checks of lesson ${main.lesson.id} pass.`) + (earlier.length > 0 ? ' Earlier lessons still pass too.' : ''));
+    const total = byLesson
+      .get(main.lesson.id)!
+      .tests.filter((test) => test.state !== 'skipped').length;
+    print(
+      style.pass(`All ${total} checks of lesson ${main.lesson.id} pass.`) +
+        (earlier.length > 0 ? ' Earlier lessons still pass too.' : ''),
+    );
     if (advanceHint) print('No hint needed.');
     print(nextStep());
     return true;
   }
 
-  print(formatFailure(tidy(firstFailure.test), style, failingSource(firstFailure.target.lesson, firstFailure.test)).join('\n'));
+  print(
+    formatFailure(
+      tidy(firstFailure.test),
+      style,
+      failingSource(firstFailure.target.lesson, firstFailure.test),
+    ).join('\n'),
+  );
   print();
-  for (const line of hintForFailure(firstFailure.target.lesson, firstFailure.target.dir, firstFailure.test, advanceHint, style)) print(line);
+  for (const line of hintForFailure(
+    firstFailure.target.lesson,
+    firstFailure.target.dir,
+    firstFailure.test,
+    advanceHint,
+    style,
+  ))
+    print(line);
   const mainTests = byLesson.get(main.lesson.id)!.tests.filter((test) => test.state !== 'skipped');
   const passing = mainTests.filter((test) => test.state === 'passed').length;
   print();
   print(
     `${style.fail(`${passing} of ${mainTests.length} checks of lesson ${main.lesson.id} pass.`)} ` +
-      (watching ? 'Save a file to check again.' : `Fix the first failing check, then run: npm run check -- ${main.lesson.id}`),
+      (watching
+        ? 'Save a file to check again.'
+        : `Fix the first failing check, then run: npm run check -- ${main.lesson.id}`),
   );
   return false;
 }
@@ -184,7 +234,10 @@ function tidy(test: TestOutcome): TestOutcome {
 }
 
 /** The spec line that failed, so "Expected: 0" comes with `expect(result.exitCode, output).toBe(0)`. */
-function failingSource(lesson: LessonEntry, test: TestOutcome): { where: string; code: string } | undefined {
+function failingSource(
+  lesson: LessonEntry,
+  test: TestOutcome,
+): { where: string; code: string } | undefined {
   const spec = lessonPaths(lesson).spec;
   const error = test.errors[0];
   const line = error === undefined ? undefined : failedLine(error, spec);
@@ -199,7 +252,8 @@ function nextStep(): string {
   for (const lesson of lessons) {
     if (progress.lessons[lesson.id]?.state === 'passed') continue;
     const missing = missingPart(lesson);
-    if (missing !== undefined) return `Next: lesson ${lesson.id}, ${lesson.title}, is not ready yet (${missing}).`;
+    if (missing !== undefined)
+      return `Next: lesson ${lesson.id}, ${lesson.title}, is not ready yet (${missing}).`;
     return existsSync(lessonPaths(lesson).workspace)
       ? `Next: npm run check -- ${lesson.id}`
       : `Next: lesson ${lesson.id}, ${lesson.title}: npm run exercise -- ${lesson.id}`;
@@ -226,7 +280,8 @@ function printProgress(): void {
       state = `${record.passed} of ${record.total} checks pass in ${shownDir(record.dir ?? copy)}`;
     } else if (existsSync(copy)) state = `started in ${shownDir(copy)}, not checked yet`;
     else state = 'not started';
-    if (record?.dir !== undefined && !existsSync(record.dir)) state += style.dim(' (that copy is gone)');
+    if (record?.dir !== undefined && !existsSync(record.dir))
+      state += style.dim(' (that copy is gone)');
     print(`  ${mark} ${lesson.id}  ${lesson.title.padEnd(width)}  ${state}`);
   }
   print();
@@ -236,7 +291,8 @@ function printProgress(): void {
 /** Warns about a copy that cannot work: programs missing, or a folder where .ts loads as CommonJS. */
 function warnAboutCopy(target: Target): void {
   for (const program of target.lesson.programs) {
-    if (!existsSync(path.join(target.dir, program.file))) print(style.fail(`Note: ${shownDir(target.dir)} has no ${program.file}.`));
+    if (!existsSync(path.join(target.dir, program.file)))
+      print(style.fail(`Note: ${shownDir(target.dir)} has no ${program.file}.`));
   }
   if (!loadsAsModule(target.dir)) {
     print(
@@ -250,7 +306,8 @@ function warnAboutCopy(target: Target): void {
 function loadsAsModule(dir: string): boolean {
   for (let current = dir; ; current = path.dirname(current)) {
     const manifest = path.join(current, 'package.json');
-    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
+    if (existsSync(manifest))
+      return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
     if (path.dirname(current) === current) return false;
   }
 }
@@ -273,7 +330,11 @@ function watchAndCheck(targets: Target[], skipped: string[], advanceHint: boolea
     if (stop.signal.aborted) return;
     advance = false;
     running = false;
-    print(style.dim(`Watching ${targets.map((target) => shownDir(target.dir)).join(', ')} for changes. Ctrl-C stops.`));
+    print(
+      style.dim(
+        `Watching ${targets.map((target) => shownDir(target.dir)).join(', ')} for changes. Ctrl-C stops.`,
+      ),
+    );
     if (again) {
       again = false;
       void run();

@@ -13,7 +13,10 @@ const USAGE = 'Usage: npm run exercise -- <lesson> [--force]   (e.g. npm run exe
 
 let parsed;
 try {
-  parsed = parseArgs({ allowPositionals: true, options: { force: { type: 'boolean', default: false } } });
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: { force: { type: 'boolean', default: false } },
+  });
 } catch (error) {
   console.error(`${USAGE}\n${(error as Error).message}`);
   process.exit(1);
@@ -33,7 +36,9 @@ if (existsSync(dest)) {
   if (!parsed.values.force) {
     console.error(`${shown} already exists, and may hold your work: nothing was changed.`);
     console.error(`To check it:             npm run check -- ${lesson.id}`);
-    console.error(`To start over (your changes there are lost): npm run exercise -- ${lesson.id} --force`);
+    console.error(
+      `To start over (your changes there are lost): npm run exercise -- ${lesson.id} --force`,
+    );
     process.exit(1);
   }
   rmSync(dest, { recursive: true, force: true });
@@ -44,7 +49,9 @@ try {
   files = copyLesson(lesson, dest, { transform: starterTransform(lesson) });
 } catch (error) {
   rmSync(dest, { recursive: true, force: true });
-  console.error(`Could not create the starter for lesson ${lesson.id}: ${(error as Error).message}`);
+  console.error(
+    `Could not create the starter for lesson ${lesson.id}: ${(error as Error).message}`,
+  );
   process.exit(1);
 }
 
@@ -64,12 +71,21 @@ for (const file of files) {
 const fromOtherLessons = new Set(
   files
     .filter((file) => file.endsWith('.ts'))
-    .flatMap((file) => [...readFileSync(path.join(dest, file), 'utf8').matchAll(/from '(?:\.\.\/)+(lessons\/[^']+)'/g)].map((match) => match[1]!)),
+    .flatMap((file) =>
+      [
+        ...readFileSync(path.join(dest, file), 'utf8').matchAll(
+          /from '(?:\.\.\/)+(lessons\/[^']+)'/g,
+        ),
+      ].map((match) => match[1]!),
+    ),
 );
 if (fromOtherLessons.size > 0) {
-  console.log(`It uses the workbook's own ${[...fromOtherLessons].join(', ')}, not your copy of that lesson.`);
+  console.log(
+    `It uses the workbook's own ${[...fromOtherLessons].join(', ')}, not your copy of that lesson.`,
+  );
 }
 console.log('');
 console.log(`Write the code each TODO asks for (search for "TODO("), then check your work:`);
-console.log(`  ${style.bold(`npm run check -- ${lesson.id}`)}          (add --watch to recheck on every save)`);
-
+console.log(
+  `  ${style.bold(`npm run check -- ${lesson.id}`)}          (add --watch to recheck on every save)`,
+);

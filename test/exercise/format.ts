@@ -11,7 +11,8 @@ export interface Style {
   bold: (text: string) => string;
 }
 
-const paint = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+const paint = (open: number, close: number) => (text: string) =>
+  `\u001b[${open}m${text}\u001b[${close}m`;
 const plain = (text: string) => text;
 
 /** Colour only for a terminal: piped output stays plain text. */
@@ -22,7 +23,9 @@ export function makeStyle(colour: boolean): Style {
 }
 
 export function wantsColour(stream: NodeJS.WriteStream = process.stdout): boolean {
-  return stream.isTTY === true && process.env.NO_COLOR === undefined && process.env.FORCE_COLOR !== '0';
+  return (
+    stream.isTTY === true && process.env.NO_COLOR === undefined && process.env.FORCE_COLOR !== '0'
+  );
 }
 
 /** `✓ the client gets "Hello, world" echoed back and exits 0`. */
@@ -58,7 +61,11 @@ export function parseFailureMessage(message: string): ParsedFailure {
   const start = message.startsWith('--- ') ? 0 : message.indexOf('\n--- ');
   if (start === -1) {
     const assertionOnly = /^expected /.test(message);
-    return { lead: assertionOnly ? '' : message.trim(), transcripts: [], assertion: assertionOnly ? message : undefined };
+    return {
+      lead: assertionOnly ? '' : message.trim(),
+      transcripts: [],
+      assertion: assertionOnly ? message : undefined,
+    };
   }
   let rest = message.slice(start).replace(/^\n/, '');
   let assertion: string | undefined;
@@ -114,9 +121,14 @@ export function shortenLines(lines: readonly string[], style: Style): string[] {
 
 export function formatTranscript(transcript: Transcript, style: Style): string[] {
   const out = [`${style.bold(transcript.command)}  ${style.dim(`(${transcript.status})`)}`];
-  if (transcript.stdout.length === 0 && transcript.stderr.length === 0) out.push(style.dim('  (printed nothing)'));
+  if (transcript.stdout.length === 0 && transcript.stderr.length === 0)
+    out.push(style.dim('  (printed nothing)'));
   out.push(...shortenLines(transcript.stdout, style).map((line) => `  ${line}`));
-  out.push(...shortenLines(collapseStacks(transcript.stderr), style).map((line) => `  ${style.dim('stderr:')} ${style.fail(line)}`));
+  out.push(
+    ...shortenLines(collapseStacks(transcript.stderr), style).map(
+      (line) => `  ${style.dim('stderr:')} ${style.fail(line)}`,
+    ),
+  );
   return out;
 }
 
@@ -144,7 +156,10 @@ export function collapseStacks(lines: readonly string[]): string[] {
 /** vitest's diff without its own header, each line marked - (expected) or + (got). */
 function diffLines(diff: string): string[] {
   const lines = diff.split('\n');
-  const body = lines[0]?.startsWith('- Expected') && lines[1]?.startsWith('+ Received') ? lines.slice(3) : lines;
+  const body =
+    lines[0]?.startsWith('- Expected') && lines[1]?.startsWith('+ Received')
+      ? lines.slice(3)
+      : lines;
   return body;
 }
 
@@ -171,7 +186,11 @@ export function describeError(error: CheckError, style: Style): string[] {
     out.push(
       ...diffLines(error.diff).map((line) => {
         const shown = `  ${clip(line)}`;
-        return line.startsWith('-') ? style.pass(shown) : line.startsWith('+') ? style.fail(shown) : shown;
+        return line.startsWith('-')
+          ? style.pass(shown)
+          : line.startsWith('+')
+            ? style.fail(shown)
+            : shown;
       }),
     );
   } else if (parsed.assertion !== undefined) {
@@ -179,7 +198,8 @@ export function describeError(error: CheckError, style: Style): string[] {
   }
   if (parsed.transcripts.length > 0) {
     out.push('', 'What the programs printed:');
-    for (const transcript of parsed.transcripts) out.push(...formatTranscript(transcript, style).map((line) => `  ${line}`));
+    for (const transcript of parsed.transcripts)
+      out.push(...formatTranscript(transcript, style).map((line) => `  ${line}`));
   }
   return out;
 }
@@ -198,9 +218,14 @@ export function failedLine(error: CheckError, specFile: string): number | undefi
  * failed, e.g. `expect(result.exitCode, output).toBe(0);`, which says what
  * "Expected: 0" is about.
  */
-export function formatFailure(test: TestOutcome, style: Style, source?: { where: string; code: string }): string[] {
+export function formatFailure(
+  test: TestOutcome,
+  style: Style,
+  source?: { where: string; code: string },
+): string[] {
   const error = test.errors[0] ?? { message: 'the check failed without an error message' };
   const out = [style.bold(`First failing check: ${test.name}`)];
-  if (source !== undefined) out.push(`  ${style.dim(`The check, at ${source.where}:`)} ${source.code.trim()}`);
+  if (source !== undefined)
+    out.push(`  ${style.dim(`The check, at ${source.where}:`)} ${source.code.trim()}`);
   return [...out, ...describeError(error, style).map((line) => (line === '' ? '' : `  ${line}`))];
 }

@@ -16,7 +16,13 @@ import { escapeRegExp } from '../harness.ts';
 import type { TestOutcome } from './events.ts';
 import type { Style } from './format.ts';
 import { lessonRegions, loadHints, type FileRegions, type RegionHints } from './lesson-data.ts';
-import { nextHintStep, readProgress, regionHintsShown, updateRegionHints, type HintStep } from './progress.ts';
+import {
+  nextHintStep,
+  readProgress,
+  regionHintsShown,
+  updateRegionHints,
+  type HintStep,
+} from './progress.ts';
 import type { Region } from './regions.ts';
 
 export type ChoiceReason = 'todo-in-output' | 'file-in-output' | 'unfinished' | 'first';
@@ -32,7 +38,6 @@ export interface RegionChoice {
 export function failureText(test: TestOutcome): string {
   return test.errors.flatMap((error) => [error.message, error.stack ?? '']).join('\n');
 }
-
 
 /**
  * Where `output` names `file` (a whole file name: `message.ts` is not found in
@@ -107,7 +112,10 @@ export function hintLines(
 ): string[] {
   const todo = `TODO(${choice.region.name}) in ${choice.file}`;
   if (step.kind === 'hint') {
-    const more = step.index < step.total ? 'the next hint for this TODO' : 'the reference solution of this TODO';
+    const more =
+      step.index < step.total
+        ? 'the next hint for this TODO'
+        : 'the reference solution of this TODO';
     return [
       `${style.bold(`Hint ${step.index} of ${step.total} for ${todo}`)} (${WHY[choice.why]}): ${hints[step.index - 1]}`,
       style.dim(`  (npm run check -- ${lesson.id} --hint shows ${more})`),
@@ -129,7 +137,13 @@ export function hintLines(
  * chooses the region, moves its counter on with `advance` (--hint), records it
  * in the progress file, and returns the lines to print.
  */
-export function hintForFailure(lesson: LessonEntry, dir: string, test: TestOutcome, advance: boolean, style: Style): string[] {
+export function hintForFailure(
+  lesson: LessonEntry,
+  dir: string,
+  test: TestOutcome,
+  advance: boolean,
+  style: Style,
+): string[] {
   let hints: RegionHints;
   let files: FileRegions[];
   try {

@@ -70,11 +70,17 @@ export function loadHints(lesson: LessonEntry): RegionHints {
   const data = readJson(file) as { hints?: unknown };
   const hints = data?.hints;
   const format = `${shown} must be { "hints": { "<region-name>": ["A question...?", ...], ... } }`;
-  if (Array.isArray(hints)) throw new DataError(`${format}: its hints are one list, not one list per exercise region`);
+  if (Array.isArray(hints))
+    throw new DataError(`${format}: its hints are one list, not one list per exercise region`);
   if (typeof hints !== 'object' || hints === null) throw new DataError(format);
   for (const [region, list] of Object.entries(hints)) {
-    if (!Array.isArray(list) || !list.every((hint) => typeof hint === 'string' && hint.trim() !== '')) {
-      throw new DataError(`${format}: the hints of "${region}" are not a list of non-empty strings`);
+    if (
+      !Array.isArray(list) ||
+      !list.every((hint) => typeof hint === 'string' && hint.trim() !== '')
+    ) {
+      throw new DataError(
+        `${format}: the hints of "${region}" are not a list of non-empty strings`,
+      );
     }
   }
   return hints as RegionHints;
@@ -104,11 +110,15 @@ export function loadKnownBad(lesson: LessonEntry): KnownBadVariant[] {
   return data.map((entry: Record<string, unknown>, index) => {
     for (const field of VARIANT_FIELDS) {
       if (typeof entry?.[field] !== 'string' || (field !== 'replace' && entry[field] === '')) {
-        throw new DataError(`${shown}, variant ${index + 1}: "${field}" must be a non-empty string`);
+        throw new DataError(
+          `${shown}, variant ${index + 1}: "${field}" must be a non-empty string`,
+        );
       }
     }
     if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(entry.name as string)) {
-      throw new DataError(`${shown}, variant ${index + 1}: name "${entry.name}" must be kebab-case`);
+      throw new DataError(
+        `${shown}, variant ${index + 1}: name "${entry.name}" must be kebab-case`,
+      );
     }
     return entry as unknown as KnownBadVariant;
   });
@@ -123,7 +133,8 @@ export function occurrences(haystack: string, needle: string): number {
 export function applyVariant(lesson: LessonEntry, variant: KnownBadVariant): string {
   const file = path.join(lessonPaths(lesson).reference, variant.file);
   const shown = `lessons/${lesson.folder}/${variant.file}`;
-  if (!existsSync(file)) throw new DataError(`known-bad variant ${variant.name}: ${shown} does not exist`);
+  if (!existsSync(file))
+    throw new DataError(`known-bad variant ${variant.name}: ${shown} does not exist`);
   const text = readFileSync(file, 'utf8');
   const count = occurrences(text, variant.find);
   if (count !== 1) {
@@ -161,7 +172,10 @@ export function lessonRegions(lesson: LessonEntry): FileRegions[] {
     .filter((file) => file.endsWith('.ts'))
     .map((file) => ({
       file,
-      regions: findRegions(readFileSync(path.join(root, file), 'utf8'), `lessons/${lesson.folder}/${file}`),
+      regions: findRegions(
+        readFileSync(path.join(root, file), 'utf8'),
+        `lessons/${lesson.folder}/${file}`,
+      ),
     }))
     .filter((entry) => entry.regions.length > 0);
 }

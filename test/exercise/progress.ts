@@ -64,14 +64,19 @@ export function updateRegionHints(id: string, region: string, shown: number): Le
   return updateLesson(id, { regionHints: { ...counts, [region]: shown }, hintsShown: undefined });
 }
 
-export type HintStep = { kind: 'hint'; index: number; total: number } | { kind: 'solution' } | { kind: 'none' };
+export type HintStep =
+  { kind: 'hint'; index: number; total: number } | { kind: 'solution' } | { kind: 'none' };
 
 /**
  * Which hint of one exercise region a failing run shows. A failing run shows the
  * hint the learner has reached (the first one the first time); `--hint` moves
  * one step on, and the step after the last hint is that region's reference solution.
  */
-export function nextHintStep(hintsShown: number, total: number, advance: boolean): { step: HintStep; hintsShown: number } {
+export function nextHintStep(
+  hintsShown: number,
+  total: number,
+  advance: boolean,
+): { step: HintStep; hintsShown: number } {
   if (total === 0) return { step: { kind: 'none' }, hintsShown };
   const reached = advance ? hintsShown + 1 : Math.max(hintsShown, 1);
   if (reached > total) return { step: { kind: 'solution' }, hintsShown: total + 1 };

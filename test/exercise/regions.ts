@@ -36,7 +36,9 @@ function lines(text: string): string[] {
 }
 
 function dedent(body: string[], indent: string): string {
-  return body.map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line.trimStart())).join('\n');
+  return body
+    .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line.trimStart()))
+    .join('\n');
 }
 
 /** Every region in `text`, in order; throws RegionError for unbalanced or malformed markers. */
@@ -49,17 +51,27 @@ export function findRegions(text: string, file: string): Region[] {
     const start = line.match(START);
     if (start) {
       if (open) {
-        throw new RegionError(`${where}: exercise(${start[2]}) starts inside exercise(${open.name}) (line ${open.line}); add "// end exercise" before it`);
+        throw new RegionError(
+          `${where}: exercise(${start[2]}) starts inside exercise(${open.name}) (line ${open.line}); add "// end exercise" before it`,
+        );
       }
       if (regions.some((region) => region.name === start[2])) {
-        throw new RegionError(`${where}: a second region named exercise(${start[2]}); give each region its own name`);
+        throw new RegionError(
+          `${where}: a second region named exercise(${start[2]}); give each region its own name`,
+        );
       }
       open = { indent: start[1]!, name: start[2]!, task: start[3]!.trim(), line: lineNumber };
       return;
     }
     if (END.test(line)) {
-      if (!open) throw new RegionError(`${where}: "// end exercise" with no "// exercise(name): task" before it`);
-      if (lineNumber === open.line + 1) throw new RegionError(`${where}: exercise(${open.name}) is empty; put the reference code between its markers`);
+      if (!open)
+        throw new RegionError(
+          `${where}: "// end exercise" with no "// exercise(name): task" before it`,
+        );
+      if (lineNumber === open.line + 1)
+        throw new RegionError(
+          `${where}: exercise(${open.name}) is empty; put the reference code between its markers`,
+        );
       regions.push({
         name: open.name,
         task: open.task,
@@ -77,7 +89,8 @@ export function findRegions(text: string, file: string): Region[] {
       );
     }
   });
-  if (open) throw new RegionError(`${file}:${open.line}: exercise(${open.name}) has no "// end exercise"`);
+  if (open)
+    throw new RegionError(`${file}:${open.line}: exercise(${open.name}) has no "// end exercise"`);
   const all = lines(text);
   return regions.map((region) => ({
     ...region,
@@ -121,7 +134,12 @@ const RELATIVE_IMPORT = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.\.?\/[
  * stay; anything else (shared/, another lesson) is reached from the copy's
  * new place, so a copy of lesson 04 uses the reference lesson 03 codec.
  */
-export function rewriteImports(text: string, fromFile: string, toFile: string, lessonFolder: string): string {
+export function rewriteImports(
+  text: string,
+  fromFile: string,
+  toFile: string,
+  lessonFolder: string,
+): string {
   return text.replace(RELATIVE_IMPORT, (whole, lead: string, q: string, specifier: string) => {
     const target = path.resolve(path.dirname(fromFile), specifier);
     const inside = path.relative(lessonFolder, target);

@@ -5,7 +5,9 @@
 import type { Reporter, SerializedError, TestCase, TestModule } from 'vitest/node';
 import { EVENT_PREFIX, type CheckError, type CheckEvent, type TestOutcome } from './events.ts';
 
-function toCheckError(error: SerializedError & { diff?: string; expected?: string; actual?: string }): CheckError {
+function toCheckError(
+  error: SerializedError & { diff?: string; expected?: string; actual?: string },
+): CheckError {
   return {
     message: error.message,
     name: error.name,
@@ -33,7 +35,12 @@ function emit(event: CheckEvent): void {
 
 export default class ExerciseReporter implements Reporter {
   onTestCaseResult(test: TestCase): void {
-    emit({ type: 'test', project: test.project.name, file: test.module.moduleId, test: outcome(test) });
+    emit({
+      type: 'test',
+      project: test.project.name,
+      file: test.module.moduleId,
+      test: outcome(test),
+    });
   }
 
   onTestModuleEnd(module: TestModule): void {
@@ -46,7 +53,10 @@ export default class ExerciseReporter implements Reporter {
     });
   }
 
-  onTestRunEnd(_modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
+  onTestRunEnd(
+    _modules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedError>,
+  ): void {
     emit({ type: 'end', errors: unhandledErrors.map(toCheckError) });
   }
 }

@@ -8,7 +8,10 @@ import { execa } from 'execa';
 import { ROOT } from '../harness.ts';
 import { EVENT_PREFIX, type CheckError, type CheckEvent, type TestOutcome } from './events.ts';
 
-const VITEST = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
+const VITEST = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')),
+  'vitest.mjs',
+);
 const REPORTER = path.join(ROOT, 'test', 'exercise', 'reporter.ts');
 export const DEFAULT_CONFIG = path.join(ROOT, 'test', 'vitest.config.ts');
 
@@ -51,7 +54,14 @@ export async function runChecks(options: RunOptions): Promise<RunResult> {
   const other: string[] = [];
   const child = execa(
     process.execPath,
-    [VITEST, 'run', '--config', options.config ?? DEFAULT_CONFIG, `--reporter=${REPORTER}`, ...options.files],
+    [
+      VITEST,
+      'run',
+      '--config',
+      options.config ?? DEFAULT_CONFIG,
+      `--reporter=${REPORTER}`,
+      ...options.files,
+    ],
     {
       cwd: ROOT,
       reject: false,
@@ -78,13 +88,24 @@ export async function runChecks(options: RunOptions): Promise<RunResult> {
       return;
     }
     const event = JSON.parse(line.slice(EVENT_PREFIX.length)) as CheckEvent;
-    if (event.type === 'module') modules.push({ project: event.project, file: event.file, tests: event.tests, errors: event.errors });
+    if (event.type === 'module')
+      modules.push({
+        project: event.project,
+        file: event.file,
+        tests: event.tests,
+        errors: event.errors,
+      });
     if (event.type === 'end') unhandled.push(...event.errors);
     options.onEvent?.(event);
   };
   const result = await child;
   if (pending !== '') handleLine(pending);
-  if (result.stderr) other.push(...String(result.stderr).split('\n').filter((line) => line.trim() !== ''));
+  if (result.stderr)
+    other.push(
+      ...String(result.stderr)
+        .split('\n')
+        .filter((line) => line.trim() !== ''),
+    );
   return {
     modules,
     unhandled,

@@ -4,7 +4,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import {
   escapeRegExp,
@@ -55,7 +54,9 @@ async function orFailWith<T>(
     const message = (error as Error).message;
     // Harness errors carry the program's output already; socket errors do not.
     const output = message.includes(`--- ${program.name}`) ? '' : outputOf(program);
-    throw new Error(`${meaning === undefined ? message : `${meaning}: ${message}`}${output}`);
+    throw new Error(`${meaning === undefined ? message : `${meaning}: ${message}`}${output}`, {
+      cause: error,
+    });
   }
 }
 
@@ -168,7 +169,7 @@ describe('lesson 02: multi-connection server and client', () => {
         );
       }),
     );
-    const [first, second, rude] = sockets as [net.Socket, net.Socket, net.Socket];
+    const [first, second, rude] = sockets;
     const rudeAddress = `127.0.0.1:${rude.localPort}`;
     rude.resetAndDestroy();
     const lost = await server.waitForLine(

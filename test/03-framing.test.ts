@@ -477,7 +477,10 @@ describe('lesson 03: the framing codec', () => {
     ['header-not-utf8', rawFrame(Uint8Array.of(0x7b, 0xff, 0x7d))],
     ['header-not-json', rawFrame('{"byteorder": "little",')],
     // A byte-order mark before the JSON: Python's json refuses it, and so do we.
-    ['header-not-json', rawFrame(`\ufeff${pythonFrame('a', 'b', Buffer.alloc(0)).subarray(2)}`)],
+    [
+      'header-not-json',
+      rawFrame(`\ufeff${pythonFrame('a', 'b', Buffer.alloc(0)).subarray(2).toString()}`),
+    ],
     ['header-not-object', rawFrame('[1, 2]')],
     ['header-not-object', rawFrame('null')],
     [

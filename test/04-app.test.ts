@@ -297,8 +297,8 @@ describe('lesson 04: application server and client', () => {
     ]);
     const addrs = quiet.map(localAddr);
     const closed = quiet.map((socket) => readUntilClose(socket, 5_000));
-    quiet[1]!.write(searchRequest('ring').subarray(0, 1)); // stops inside the header length
-    quiet[2]!.write(searchRequest('ring').subarray(0, -3)); // stops inside the content
+    quiet[1].write(searchRequest('ring').subarray(0, 1)); // stops inside the header length
+    quiet[2].write(searchRequest('ring').subarray(0, -3)); // stops inside the content
     // Served while the quiet ones wait, by a raw client and by the real app-client.
     const appClient = runProgram(clientFile, [
       '127.0.0.1',

@@ -314,6 +314,7 @@ export async function startServer(
             ? 'its "Listening on <host>:<port>" line'
             : 'no "Listening on <host>:<port>" line',
       ),
+      { cause: error },
     );
   }
   return Object.assign(program, { host: match[1]!, port: Number(match[2]) });
@@ -340,7 +341,7 @@ export function outputOf(...programs: Array<RunningProgram | ProgramResult>): st
     '\n' +
     programs
       .map((program) =>
-        typeof program.transcript === 'function' ? program.transcript() : program.transcript,
+        program instanceof RunningProgram ? program.transcript() : program.transcript,
       )
       .join('\n')
   );

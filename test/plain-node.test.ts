@@ -32,11 +32,11 @@ describe.skipIf(node22 === undefined)('lessons under plain node (type stripping,
     });
     try {
       const port = await new Promise<number>((resolve, reject) => {
-        server.stdout!.on('data', (chunk: Buffer) => {
+        server.stdout.on('data', (chunk: Buffer) => {
           const match = chunk.toString().match(/Listening on 127\.0\.0\.1:(\d+)/);
           if (match) resolve(Number(match[1]));
         });
-        server.then((result) => reject(new Error(`server exited early:\n${result.all}`)));
+        void server.then((result) => reject(new Error(`server exited early:\n${result.all}`)));
       });
       const client = await execa(
         node22!,

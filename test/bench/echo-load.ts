@@ -75,7 +75,7 @@ async function latency(sockets: net.Socket[]): Promise<object> {
   const MAX_SAMPLES = 200_000;
   const pingPong = async (socket: net.Socket) => {
     let pending = 0;
-    let sentAt = 0;
+    let sentAt: number;
     let wake: (() => void) | undefined;
     socket.on('data', (chunk: Buffer) => {
       pending -= chunk.length;

@@ -42,18 +42,20 @@ async function startServer(file: string, extraArgs: string[] = []): Promise<Serv
       const match = seen.match(/Listening on [^\n]*:(\d+)/);
       if (!match) return;
       // From here on the log is read and dropped, as fast as the server writes it.
-      child.stdout!.off('data', onData);
-      child.stdout!.resume();
+      child.stdout.off('data', onData);
+      child.stdout.resume();
       resolve(Number(match[1]));
     };
-    child.stdout!.on('data', onData);
-    child.then(() => reject(new Error(`${path.basename(file)} exited before listening:\n${seen}`)));
+    child.stdout.on('data', onData);
+    void child.then(() =>
+      reject(new Error(`${path.basename(file)} exited before listening:\n${seen}`)),
+    );
     setTimeout(
       () => reject(new Error(`${path.basename(file)} did not start within 10 s`)),
       10_000,
     ).unref();
   });
-  child.stderr!.resume();
+  child.stderr.resume();
   return {
     pid: child.pid,
     port,

@@ -117,7 +117,7 @@ export function loadKnownBad(lesson: LessonEntry): KnownBadVariant[] {
     }
     if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(entry.name as string)) {
       throw new DataError(
-        `${shown}, variant ${index + 1}: name "${entry.name}" must be kebab-case`,
+        `${shown}, variant ${index + 1}: name ${JSON.stringify(entry.name)} must be kebab-case`,
       );
     }
     return entry as unknown as KnownBadVariant;

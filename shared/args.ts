@@ -1,6 +1,7 @@
 // Command-line arguments for every lesson program: one parser, one usage line.
 // Bad input prints the usage line and the reason on stderr, then exits with 1,
-// so a typo never turns into a confusing socket error later on.
+// so a typo never turns into a confusing socket error later on. `--help` prints
+// the usage line and what each argument means on stdout, then exits with 0.
 
 import { parseArgs as parseNodeArgs } from 'node:util';
 
@@ -11,6 +12,8 @@ export interface PositionalSpec {
   kind: ArgKind;
   /** Present for optional arguments, shown as `[name]` in the usage line. */
   default?: string;
+  /** What the argument means, for `--help`, e.g. `the port to listen on (0: any free port)`. */
+  help?: string;
 }
 
 export interface OptionSpec {
@@ -19,10 +22,14 @@ export interface OptionSpec {
   /** The value's placeholder in the usage line, e.g. `BYTES`. */
   valueName?: string;
   default?: string;
+  /** What the option does, for `--help`. */
+  help?: string;
 }
 
 export interface CommandSpec {
   program: string;
+  /** One sentence on what the program does, the first line `--help` prints after the usage. */
+  summary?: string;
   positionals: readonly PositionalSpec[];
   options?: Readonly<Record<string, OptionSpec>>;
 }
@@ -65,6 +72,41 @@ export function usageLine(spec: CommandSpec): string {
     );
   }
   return parts.join(' ');
+}
+
+/** The usage line, the summary, then one line per argument and option: what `--help` prints. */
+export function helpText(spec: CommandSpec): string {
+  const rows: Array<[string, string]> = [];
+  for (const arg of spec.positionals) {
+    const shownDefault = arg.default === undefined ? '' : ` (default ${arg.default})`;
+    rows.push([arg.name, `${arg.help ?? defaultHelp(arg.kind)}${shownDefault}`]);
+  }
+  for (const [name, option] of Object.entries(spec.options ?? {})) {
+    const label =
+      option.kind === 'flag' ? `--${name}` : `--${name} ${option.valueName ?? 'VALUE'}`;
+    const shownDefault =
+      option.default === undefined ? '' : ` (default ${option.default})`;
+    rows.push([label, `${option.help ?? ''}${shownDefault}`.trim()]);
+  }
+  rows.push(['--help', 'show this help and exit']);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const lines = [usageLine(spec)];
+  if (spec.summary !== undefined) lines.push('', spec.summary);
+  lines.push('', ...rows.map(([label, text]) => `  ${label.padEnd(width)}  ${text}`));
+  return lines.join('\n');
+}
+
+function defaultHelp(kind: ArgKind): string {
+  switch (kind) {
+    case 'host':
+      return 'an IP address or host name, e.g. 127.0.0.1 or ::1';
+    case 'port':
+      return 'a TCP port from 0 to 65535 (0: the system picks a free one)';
+    case 'count':
+      return 'a whole number of at least 1';
+    case 'text':
+      return 'any text';
+  }
 }
 
 function convert(
@@ -173,11 +215,18 @@ export function parseCommandLine<const S extends CommandSpec>(
   return values as ParsedArgs<S>;
 }
 
-/** Parses `process.argv`, or prints the usage line and the reason, then exits with 1. */
+/**
+ * Parses `process.argv`, or prints the usage line and the reason, then exits with 1.
+ * `--help` (or `-h`) anywhere prints the help text and exits with 0.
+ */
 export function parseArgsOrExit<const S extends CommandSpec>(
   spec: S,
   argv: readonly string[] = process.argv.slice(2),
 ): ParsedArgs<S> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${helpText(spec)}\n`);
+    process.exit(0);
+  }
   try {
     return parseCommandLine(spec, argv);
   } catch (error) {

@@ -24,6 +24,31 @@ export function escapeBytes(bytes: Uint8Array): string {
   return text;
 }
 
+// Characters that change what a terminal shows instead of showing themselves:
+// C0 controls (ESC starts colour, cursor and title sequences; CR and BS overwrite
+// a line), DEL, C1 controls (U+009B is a one-character CSI on many terminals),
+// bidi embeddings, overrides and isolates (they reorder what is shown, so text
+// can read differently from what it is), and the Unicode line separators.
+const UNSAFE_IN_TEXT =
+  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text that came from a peer, made safe to print on one terminal line: every
+ * character in UNSAFE_IN_TEXT becomes a visible escape (`\n`, `\x1b`, `\u202e`);
+ * other text, accents and emoji included, is unchanged. Every lesson prints
+ * peer-controlled text through this function and no other.
+ */
+export function escapeText(text: string): string {
+  return text.replace(UNSAFE_IN_TEXT, (character) => {
+    const code = character.charCodeAt(0);
+    const escape = ESCAPES[code];
+    if (escape !== undefined && code !== 0x27 && code !== 0x5c) return escape;
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Text cut to its first `limit` characters (whole characters: an emoji is never split), then `...`. */
 export function shortenText(text: string, limit: number): string {
   const characters = [...text];

@@ -2,9 +2,9 @@
 // and the socket-error explanations every lesson program prints.
 
 import { describe, expect, test } from 'vitest';
-import { parseCommandLine, usageLine, UsageError } from '../shared/args.ts';
+import { helpText, parseCommandLine, usageLine, UsageError } from '../shared/args.ts';
 import { formatAddress } from '../shared/address.ts';
-import { escapeBytes, formatBytes, shortenText } from '../shared/bytes.ts';
+import { escapeBytes, escapeText, formatBytes, shortenText } from '../shared/bytes.ts';
 import { explainSocketError } from '../shared/socket-errors.ts';
 
 const clientSpec = {
@@ -127,5 +127,41 @@ describe('socket error explanations', () => {
 
   test('an unknown code keeps the original message and names the code', () => {
     expect(explainSocketError(withCode('EWEIRD'))).toBe('connect EWEIRD (EWEIRD)');
+  });
+});
+
+describe('escaping text a peer controls', () => {
+  test('control, C1, bidi and separator characters become visible escapes', () => {
+    expect(escapeText('a\x1b]0;title\x07b')).toBe('a\\x1b]0;title\\x07b');
+    expect(escapeText('line\nforged\r')).toBe('line\\nforged\\r');
+    expect(escapeText('\u009b2J')).toBe('\\x9b2J');
+    expect(escapeText('abc\u202edcba\u2066x\u2069')).toBe('abc\\u202edcba\\u2066x\\u2069');
+    expect(escapeText('\u2028\u007f\u0000')).toBe('\\u2028\\x7f\\x00');
+  });
+
+  test('printable text, accents and emoji are unchanged', () => {
+    for (const text of ['Hello, world', 'café', '🐾 Playing ball! 🏐', "it's a \\ path"]) {
+      expect(escapeText(text)).toBe(text);
+    }
+  });
+});
+
+describe('--help', () => {
+  test('lists every argument and option with what it means', () => {
+    const text = helpText({ ...clientSpec, summary: 'Opens connections.' });
+    const lines = text.split('\n');
+    expect(lines[0]).toBe(usageLine(clientSpec));
+    expect(lines).toContain('Opens connections.');
+    for (const label of [
+      'host',
+      'port',
+      'num_connections',
+      '--idle-timeout SECONDS',
+      '--verbose',
+      '--help',
+    ]) {
+      expect(text).toMatch(new RegExp(`^  ${label.replace(/-/g, '\\-')}\\s+\\S`, 'm'));
+    }
+    expect(text).toContain('(default 30)');
   });
 });

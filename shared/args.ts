@@ -101,7 +101,7 @@ function defaultHelp(kind: ArgKind): string {
     case 'host':
       return 'an IP address or host name, e.g. 127.0.0.1 or ::1';
     case 'port':
-      return 'a TCP port from 0 to 65535 (0: the system picks a free one)';
+      return 'a TCP port from 0 to 65535; 0 lets the system pick a free one';
     case 'count':
       return 'a whole number of at least 1';
     case 'text':

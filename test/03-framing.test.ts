@@ -11,7 +11,16 @@ import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { formatBytes } from '../shared/bytes.ts';
-import { outputOf, programPath, runProgram, startServer, type RunningServer } from './harness.ts';
+import {
+  LINE_TIMEOUT_MS,
+  outputOf,
+  programPath,
+  runProgram,
+  startProgram,
+  startServer,
+  type RunningProgram,
+  type RunningServer,
+} from './harness.ts';
 import { connectRaw } from './net-helpers.ts';
 
 type Codec = typeof import('../lessons/03-framing/frame.ts');
@@ -706,5 +715,160 @@ describe('lesson 03: framing properties (fast-check)', () => {
       ),
       { numRuns: RUNS.contentLength },
     );
+  });
+});
+
+/** A stand-in server written here, so a check controls exactly what a client meets. */
+async function standIn(onConnection: (socket: net.Socket) => void): Promise<net.Server> {
+  // allowHalfOpen: after the client's FIN the stand-in may still send, as any TCP peer may.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on('error', () => {}); // a check fails on what the program printed, not on a stray reset
+    onConnection(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The receiver's stdout after its `Listening on` line, for a receiver that served one connection. */
+async function oneConnection(receiver: RunningServer, peer: string): Promise<string[]> {
+  await receiver.waitForLine(
+    /^(Connection from \S+ closed after |Closing connection to |Lost connection to )/,
+  );
+  expect(receiver.stdoutLines[1], outputOf(receiver)).toBe(`Accepted connection from ${peer}`);
+  return receiver.stdoutLines.slice(1);
+}
+
+describe('lesson 03: peers that are not the lesson programs', () => {
+  test('the sender stays connected until the receiver closes, even when the receiver reads late and sends bytes back in pieces', async () => {
+    let sender: RunningProgram | undefined;
+    let printedBeforeClose: string[] = [];
+    let done: (bytes: Buffer) => void = () => {};
+    const received = new Promise<Buffer>((resolve) => (done = resolve));
+    const server = await standIn((socket) => {
+      void (async () => {
+        // A receiver busy elsewhere: the sender's bytes wait in the kernel meanwhile.
+        socket.pause();
+        await pause(100);
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.resume();
+        await once(socket, 'end');
+        // The sender has half-closed (sent its FIN). A peer may still send: bytes
+        // that are not UTF-8, and a rabbit cut in two, with pauses between them.
+        const rabbit = Buffer.from('🐰');
+        for (const piece of [
+          Buffer.from([0xff, 0x00]),
+          rabbit.subarray(0, 2),
+          rabbit.subarray(2),
+        ]) {
+          socket.write(piece);
+          await pause(50);
+        }
+        printedBeforeClose = [...(sender?.stdoutLines ?? [])];
+        socket.end();
+        done(Buffer.concat(chunks));
+      })();
+    });
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      sender = startProgram(senderFile, ['127.0.0.1', String(port)], {
+        timeoutMs: LINE_TIMEOUT_MS,
+      });
+      const result = await sender.finished;
+      const output = outputOf(result);
+      expect(result.exitCode, output).toBe(0);
+      expect((await received).toString('latin1'), `the bytes on the wire differ${output}`).toBe(
+        Buffer.concat(FRAMES).toString('latin1'),
+      );
+      expect(
+        printedBeforeClose,
+        `the sender said "Closed the connection" before the receiver had closed its side${output}`,
+      ).not.toContain('Closed the connection');
+      expect(result.stdoutLines.at(-1), output).toBe('Closed the connection');
+    } finally {
+      server.close();
+    }
+  });
+
+  test("the receiver names each client by the client's own address and port, from accept to close", async () => {
+    const receiver = await startServer(receiverFile);
+    const socket = await connectRaw(receiver.port);
+    const peer = `127.0.0.1:${socket.localPort}`;
+    socket.end(FRAMES[0]!);
+    const lines = await oneConnection(receiver, peer);
+    expect(lines, outputOf(receiver)).toEqual([
+      `Accepted connection from ${peer}`,
+      ...decodedLines([0]),
+      `Connection from ${peer} closed after 1 message`,
+    ]);
+  });
+
+  test('a header or text with newlines and control characters is printed on one line each, so a peer cannot forge a log line', async () => {
+    const receiver = await startServer(receiverFile);
+    const socket = await connectRaw(receiver.port);
+    const peer = `127.0.0.1:${socket.localPort}`;
+    const forged = 'Accepted connection from 6.6.6.6:666';
+    // JSON allows raw newlines and carriage returns between its fields, and the
+    // escape \n in a string puts a real newline into the field's value.
+    const header =
+      `{"byteorder": "little",\r\n"content-type": "text/plain\\n${forged}",\n` +
+      ` "content-encoding": "utf-8", "content-length": CONTENT}`;
+    const content = Buffer.from(`line one\n${forged}\r\x1b[2J\x1b]0;title\x07 🐰`);
+    socket.end(rawFrame(header.replace('CONTENT', String(content.length)), content));
+    const lines = await oneConnection(receiver, peer);
+    const output = outputOf(receiver);
+    expect(lines, `a peer's text broke the log into extra lines${output}`).toHaveLength(4);
+    expect(lines[1], output).toMatch(/^Message 1 header: /);
+    expect(lines[2], output).toMatch(/^Message 1 content \(/);
+    expect(lines[3], output).toBe(`Connection from ${peer} closed after 1 message`);
+    for (const line of lines) {
+      expect(line, `a control character reached the terminal${output}`).not.toMatch(
+        /[\x00-\x1f\x7f]/,
+      );
+    }
+  });
+
+  test('a valid message followed by garbage in the same read is printed before the connection is closed', async () => {
+    const receiver = await startServer(receiverFile);
+    const socket = await connectRaw(receiver.port);
+    socket.on('error', () => {}); // the receiver may reset it; the lines are what count
+    const peer = `127.0.0.1:${socket.localPort}`;
+    // One write, so one read on the other side: a message with a rabbit, then a header that is not JSON.
+    socket.write(Buffer.concat([FRAMES[1]!, rawFrame('nope!')]));
+    const lines = await oneConnection(receiver, peer);
+    expect(lines, outputOf(receiver)).toEqual([
+      `Accepted connection from ${peer}`,
+      ...decodedLines([1]),
+      `Closing connection to ${peer}: header is not valid JSON: "nope!" (header-not-json)`,
+    ]);
+  });
+});
+
+describe('lesson 03: the minimal decoder', () => {
+  type Minimal = typeof import('../lessons/03-framing/minimal-decoder.ts');
+
+  test('the minimal decoder reads the same messages as the complete one, however the stream is cut', async () => {
+    const { MinimalDecoder } = (await import(
+      pathToFileURL(programPath('03', 'minimal-decoder.ts')).href
+    )) as Minimal;
+    const stream = Buffer.concat([...FRAMES, rawFrame('{"content-length": 0}')]);
+    const expected = SENT.map(({ content }, index) => ({
+      header: JSON.parse(
+        FRAMES[index]!.subarray(2, FRAMES[index]!.length - content.length).toString(),
+      ) as object,
+      content: content.toString('hex'),
+    }));
+    expected.push({ header: { 'content-length': 0 }, content: '' });
+    for (const size of [1, 2, 3, 7, 40, stream.length]) {
+      const decoder = new MinimalDecoder();
+      const messages = [];
+      for (let at = 0; at < stream.length; at += size)
+        messages.push(...decoder.push(stream.subarray(at, at + size)).map(plain));
+      expect(messages, `cut into pieces of ${size} bytes`).toEqual(expected);
+      expect(decoder.state, `cut into pieces of ${size} bytes`).toBe('header-length');
+    }
   });
 });

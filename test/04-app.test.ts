@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
 import { encodeJson, encodeMessage } from '../lessons/03-framing/frame.ts';
 import { escapeRegExp, outputOf, programPath, runProgram, startServer } from './harness.ts';
-import { connectRaw, exchange, readUntilClose } from './net-helpers.ts';
+import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
 import {
   ANSWERS,
   ask,
@@ -462,5 +462,194 @@ describe('lesson 04: application server and client', () => {
       `Closing connection to ${addr}`,
     ]);
     await closed;
+  });
+});
+
+/**
+ * A stand-in server written here: it reads the client's whole request, then
+ * sends `pieces` one by one with a pause between them, then closes. So a check
+ * controls exactly how a response arrives, as a real network may deliver it.
+ */
+async function standIn(request: Buffer, pieces: Buffer[]): Promise<net.Server> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {}); // a check fails on what the client printed, not on a stray reset
+    void (async () => {
+      await readBytes(socket, request.length);
+      for (const [index, piece] of pieces.entries()) {
+        if (index > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        socket.write(piece);
+      }
+      socket.end();
+    })().catch(() => socket.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+/** `bytes` cut at the given offsets. */
+function cutAt(bytes: Buffer, offsets: number[]): Buffer[] {
+  return [0, ...offsets].map((start, index) => bytes.subarray(start, offsets[index]));
+}
+
+/** Runs app-client against a stand-in that answers `pieces`; returns the result and the stand-in's address. */
+async function clientAgainst(action: string, value: string, request: Buffer, pieces: Buffer[]) {
+  const server = await standIn(request, pieces);
+  try {
+    const to = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const result = await runProgram(clientFile, ['127.0.0.1', to.split(':')[1]!, action, value]);
+    return { result, to, output: outputOf(result) };
+  } finally {
+    server.close();
+  }
+}
+
+/** The characters that must never reach a terminal raw from a peer: C0 controls and DEL. */
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+describe('lesson 04: app-client against stand-in servers', () => {
+  test('app-client prints a response that arrives in several pieces with pauses, a character split between two of them', async () => {
+    const response = jsonResponse(ANSWERS.ring!);
+    const ring = response.indexOf(Buffer.from('💍'));
+    // Cut inside the 2-byte prefix, inside the header, and inside the ring's 4 bytes.
+    const pieces = cutAt(response, [1, 40, ring + 2]);
+    const { result, to, output } = await clientAgainst(
+      'search',
+      'ring',
+      searchRequest('ring'),
+      pieces,
+    );
+    expect(result.exitCode, output).toBe(0);
+    expect(result.stdoutLines, output).toEqual([
+      `Starting connection to ${to}`,
+      `Sending ${shown(searchRequest('ring'))} to ${to}`,
+      `Received response header ${headerText('text/json', 'utf-8', 60)} from ${to}`,
+      `Got result: ${ANSWERS.ring}`,
+      `Closing connection to ${to}`,
+    ]);
+  });
+
+  test('app-client shows a binary answer as its bytes, even when they end inside a character and arrive split', async () => {
+    // x and three smileys: the server's answer holds the first 10 bytes, which
+    // end with the first byte of the third smiley. That is not valid UTF-8.
+    const request = binaryRequest(Buffer.from('x😃😃😃'));
+    const response = binaryResponse(Buffer.from('x😃😃😃'));
+    const pieces = cutAt(response, [response.length - 6]);
+    const { result, to, output } = await clientAgainst('x', '😃😃😃', request, pieces);
+    expect(result.exitCode, output).toBe(0);
+    expect(result.stdoutLines, output).toEqual([
+      `Starting connection to ${to}`,
+      `Sending ${shown(request)} to ${to}`,
+      `Received response header ${headerText('binary/custom-server-binary-type', 'binary', 37)} from ${to}`,
+      "Got response: 'First 10 bytes of request: x\\xf0\\x9f\\x98\\x83\\xf0\\x9f\\x98\\x83\\xf0' (37 bytes)",
+      `Closing connection to ${to}`,
+    ]);
+  });
+
+  test('app-client prints a response followed by garbage in the same read, and exits 0', async () => {
+    const response = Buffer.concat([jsonResponse(ANSWERS.morpheus!), prefixed('nope!')]);
+    const { result, output } = await clientAgainst(
+      'search',
+      'morpheus',
+      searchRequest('morpheus'),
+      [response],
+    );
+    expect(result.exitCode, output).toBe(0);
+    expect(result.stdoutLines, output).toContain(`Got result: ${ANSWERS.morpheus}`);
+    expect(result.stderrLines, output).toEqual([]);
+  });
+
+  test('app-client prints a result holding newlines and control characters on one line, so a server cannot forge a line', async () => {
+    const text = 'ok\nGot result: forged\r\x1b[2J\x1b]0;title\x07';
+    const { result, to, output } = await clientAgainst('search', 'ring', searchRequest('ring'), [
+      jsonResponse(text),
+    ]);
+    expect(result.exitCode, output).toBe(0);
+    expect(
+      result.stdoutLines,
+      `the server's text broke the output into extra lines${output}`,
+    ).toHaveLength(5);
+    expect(result.stdoutLines[3], output).toMatch(/^Got result: .*forged/);
+    expect(result.stdoutLines[4], output).toBe(`Closing connection to ${to}`);
+    for (const line of result.stdoutLines)
+      expect(line, `a control character reached the terminal${output}`).not.toMatch(CONTROL);
+  });
+});
+
+describe('lesson 04: the server at the edges of the protocol', () => {
+  test('the server answers a binary request with its first 10 bytes, not its first 10 characters, even when they end inside a character', async () => {
+    const server = await startServer(serverFile);
+    const requests = [
+      Buffer.from('ééééééé'), // 7 characters, 14 bytes: the answer holds 5 of them
+      Buffer.from('x😃😃😃'), // ends 1 byte into the third smiley
+      Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0xf0, 0x9f, 0x98, 0x41, 0x42, 0x43]),
+    ];
+    const replies = await Promise.all(
+      requests.map((bytes) => ask(server.port, binaryRequest(bytes))),
+    );
+    requests.forEach((bytes, index) => {
+      expect(
+        escapeBytes(replies[index]!),
+        `the answer to '${escapeBytes(bytes)}' differs${outputOf(server)}`,
+      ).toBe(escapeBytes(binaryResponse(bytes)));
+    });
+  });
+
+  test("the server names each client by the client's own address and port in every line about it", async () => {
+    const server = await startServer(serverFile);
+    const socket = await connectRaw(server.port);
+    const peer = localAddr(socket);
+    const reply = readUntilClose(socket);
+    socket.write(searchRequest('ring'));
+    await reply;
+    await server.waitForLine(/^Closing connection to /);
+    expect(server.stdoutLines.slice(1), outputOf(server)).toEqual([
+      `Accepted connection from ${peer}`,
+      `Received request {"action": "search", "value": "ring"} from ${peer}`,
+      `Sending ${shown(jsonResponse(ANSWERS.ring!))} to ${peer}`,
+      `Closing connection to ${peer}`,
+    ]);
+  });
+
+  test("the server's log shows a peer's text with newlines and control characters escaped, one line per event", async () => {
+    const server = await startServer(serverFile);
+    const forged = '\nAccepted connection from 6.6.6.6:666\r\x1b[2J\x1b]0;title\x07';
+    const type = `binary/x${forged}`;
+    const requests = [
+      searchRequest(`x${forged}`),
+      jsonFrame(`{"action": ${JSON.stringify(`delete${forged}`)}, "value": "x"}`),
+      prefixed(
+        `{"byteorder": "little", "content-type": ${JSON.stringify(type)}, "content-encoding": "binary", "content-length": 3}`,
+        Buffer.from('abc'),
+      ),
+    ];
+    for (const request of requests) await ask(server.port, request);
+    // One "Closing connection" line per request, each found after the one before.
+    let from = 0;
+    for (let count = 0; count < requests.length; count++) {
+      await server.waitForLine(/^Closing connection to /, { from });
+      from =
+        server.stdoutLines.findIndex((line, at) => at >= from && line.startsWith('Closing')) + 1;
+    }
+    const output = outputOf(server);
+    const lines = server.stdoutLines.slice(1);
+    expect(lines, `a peer's text broke the log into extra lines${output}`).toHaveLength(12);
+    expect(
+      lines.filter((line) => line.startsWith('Accepted connection from ')),
+      `a peer forged a log line${output}`,
+    ).toHaveLength(3);
+    for (const line of lines)
+      expect(line, `a control character reached the terminal${output}`).not.toMatch(CONTROL);
+  });
+
+  test('a request followed by garbage in the same write is answered, and the garbage is ignored', async () => {
+    const server = await startServer(serverFile);
+    const reply = await ask(
+      server.port,
+      Buffer.concat([searchRequest('morpheus'), prefixed('nope!')]),
+    );
+    expect(escapeBytes(reply), `the request was not answered${outputOf(server)}`).toBe(
+      escapeBytes(jsonResponse(ANSWERS.morpheus!)),
+    );
   });
 });

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { parseArgsOrExit } from '../../shared/args.ts';
 import { formatAddress, peerAddress, serverAddress } from '../../shared/address.ts';
-import { formatBytes, plural, shortenText } from '../../shared/bytes.ts';
+import { escapeText, formatBytes, plural, shortenText } from '../../shared/bytes.ts';
 import {
   errorCode,
   explainSocketError,
@@ -102,12 +102,15 @@ function printMessage(
   number: number,
   { header, headerBytes, content }: DecodedFrame,
 ): void {
-  // The header is UTF-8 JSON text; the decoder has checked it already.
-  const headerText = shortenText(headerBytes.toString('utf8'), PREVIEW_CHARS);
+  // The header is UTF-8 JSON text; the decoder has checked it already. JSON allows
+  // raw newlines between its fields: escaped, they cannot start a forged log line.
+  const headerText = escapeText(
+    shortenText(headerBytes.toString('utf8'), PREVIEW_CHARS),
+  );
   console.log(
     `Message ${number} header: ${headerText} (${plural(headerBytes.length, 'byte')})`,
   );
-  const kind = `${header['content-type']}, ${header['content-encoding']}`;
+  const kind = escapeText(`${header['content-type']}, ${header['content-encoding']}`);
   console.log(`Message ${number} content (${kind}): ${showContent(header, content)}`);
 }
 

@@ -144,7 +144,7 @@ export const lessons: LessonEntry[] = [
       },
       {
         file: 'tap.ts',
-        role: 'client',
+        role: 'server',
         summary:
           'A logging TCP proxy: forwards connections to a server and prints every chunk both ways.',
         args: ['127.0.0.1', '65433', '127.0.0.1', '65432'],

@@ -361,8 +361,8 @@ describe('lesson 05: the tap', () => {
   test('with a client that stops reading, the tap pauses the server side, keeps its memory bounded, and delivers every byte once the client reads', async ({
     annotate,
   }) => {
-    // Big enough to fill every kernel buffer between the two (about 4 MiB on Linux loopback).
-    const payload = randomBytes(16 * MiB);
+    // Twice what the kernel buffers between tap and client hold (about 4 MiB on Linux loopback).
+    const payload = randomBytes(8 * MiB);
     const port = await rawServer((socket) => socket.end(payload));
     const tap = await startTap(port);
     const before = await memoryOf(tap);

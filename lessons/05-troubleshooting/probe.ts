@@ -50,11 +50,12 @@ const outcome = await new Promise<Outcome>((resolve) => {
   }, timeout);
 
   // SYN-ACK came back: something listens there. We send nothing and close
-  // at once: end() would wait for the server's FIN, and a busy server may never send it.
+  // with a reset: a FIN would leave the server a half-closed connection to
+  // clean up, and end() would wait for its FIN, which a busy server may never send.
   socket.once('connect', () => {
     clearTimeout(timer);
     console.log(`${address}: open, the handshake took ${elapsed()}`);
-    socket.destroy();
+    socket.resetAndDestroy();
     resolve('open');
   });
 

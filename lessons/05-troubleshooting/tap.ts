@@ -68,6 +68,8 @@ const target = formatAddress(targetHost, targetPort);
 // A chunk is shown as text when it is UTF-8 with no control bytes but tab and
 // newlines; anything else also gets a hex dump of its first bytes.
 const HEX_DUMP_BYTES = 64;
+/** How many bytes of a chunk the escaped form shows: a lesson 04 message fits whole. */
+const BYTES_SHOWN = 160;
 const TEXT_SHOWN = 120;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -129,7 +131,7 @@ function logChunk(connection: Connection, direction: string, chunk: Buffer): voi
     );
     return;
   }
-  log(connection, `${direction} ${formatBytes(chunk)}, not text:`);
+  log(connection, `${direction} ${formatBytes(chunk, BYTES_SHOWN)}, not text:`);
   for (const line of hexDump(chunk)) console.log(`#${connection.id}   ${line}`);
 }
 
@@ -171,6 +173,7 @@ function frameWatcher(
   };
 }
 
+// #region forward
 /**
  * Forwards one direction, `from` to `to`. This is a socket-to-socket copy with
  * backpressure and half-close: socket.pipe() would do it silently, here each
@@ -186,10 +189,10 @@ function forward(
   const watchFrames = args.frames ? frameWatcher(connection, direction) : undefined;
   let paused = false;
 
+  // exercise(forward-with-backpressure): For each chunk from `from`: logChunk() it, show it to watchFrames, write it to `to`; when write() says the queue is full, pause `from` and log `paused reading the <from>: the <to> is not reading (<n> bytes queued)`; on 'drain', resume it and log `resumed reading the <from>`.
   from.on('data', (chunk: Buffer) => {
     logChunk(connection, direction, chunk);
     watchFrames?.(chunk);
-    // exercise(forward-with-backpressure): Write the chunk to `to`; when write() says its queue is full, pause `from` and log `paused reading the <from>: the <to> is not reading (<n> bytes queued)`, and resume it on 'drain' with `resumed reading the <from>`.
     if (!to.write(chunk) && !paused) {
       // The far side reads slower than this side sends. Reading on would only
       // grow the queue in our memory: stop reading until it drains. Our
@@ -220,6 +223,8 @@ function forward(
   });
   // end exercise
 }
+
+// #endregion forward
 
 /** One side failed (a reset, usually): reset the other, so it learns the same. */
 function breakConnection(

@@ -115,6 +115,42 @@ export const lessons: LessonEntry[] = [
       },
     ],
   },
+  {
+    id: '05',
+    folder: '05-troubleshooting',
+    title: 'Troubleshooting: what is on the wire, and who is not reading',
+    summary:
+      "A method for a stuck connection: is it listening, can I connect, what crosses the wire, who is not reading; the kernel's queues in ss and netstat.",
+    programs: [
+      {
+        file: 'fill-server.ts',
+        role: 'server',
+        summary: 'Accepts connections and never reads from them.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'fill-client.ts',
+        role: 'client',
+        summary:
+          'Writes blocks until write() returns false, then a few more, reporting where the bytes wait.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'probe.ts',
+        role: 'client',
+        summary:
+          'Says whether a port is open, refused or silent, and how long the answer took.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'tap.ts',
+        role: 'server',
+        summary:
+          'A logging TCP proxy: forwards connections to a server and prints every chunk both ways.',
+        args: ['127.0.0.1', '65433', '127.0.0.1', '65432'],
+      },
+    ],
+  },
 ];
 
 export function findLesson(id: string): LessonEntry | undefined {

@@ -186,16 +186,19 @@ describe('lesson 01: echo server and client', () => {
         0,
       );
     const LIMIT = 12 * 1024 * 1024;
-    let last = -1;
+    let last = 0;
     let quietPolls = 0;
-    // Poll until the total has not grown for 5 polls in a row (the server stopped
-    // reading), or it passes LIMIT (the server reads on, queueing every echo in memory).
-    while (quietPolls < 5 && logged() <= LIMIT) {
-      await delay(60);
+    // Poll until the total, once the server has started reading, has not grown
+    // for half a second (it stopped reading), or it passes LIMIT (it reads on,
+    // queueing every echo in its memory).
+    const deadline = Date.now() + 10_000;
+    while (quietPolls < 10 && logged() <= LIMIT && Date.now() < deadline) {
+      await delay(50);
       const now = logged();
-      quietPolls = now === last ? quietPolls + 1 : 0;
+      quietPolls = now === last && now > 0 ? quietPolls + 1 : 0;
       last = now;
     }
+    expect(logged(), `the server logged no Received line${outputOf(echo)}`).toBeGreaterThan(0);
     expect(
       logged(),
       `the server read ${logged()} bytes from a client that read none of its echo: after write() returns false, wait for 'drain' before reading more${outputOf(echo)}`,

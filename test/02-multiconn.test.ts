@@ -112,9 +112,9 @@ async function waitForLines(
   const found: string[] = [];
   let from = 0;
   while (found.length < count) {
-    const match = await program.waitForLine(pattern, { from });
-    from = program.stdoutLines.indexOf(match.input!, from) + 1;
-    found.push(match.input!);
+    const { input = '' } = await program.waitForLine(pattern, { from });
+    from = program.stdoutLines.indexOf(input, from) + 1;
+    found.push(input);
   }
   return found;
 }
@@ -161,12 +161,12 @@ describe('lesson 02: multi-connection server and client', () => {
     const counts = [1, 3, 100];
     // Three client programs at once, 104 connections in all, on one server.
     const results = await Promise.all(
-      counts.map((count) =>
-        runProgram(clientFile, ['127.0.0.1', String(server.port), String(count)]),
-      ),
+      counts.map(async (count) => ({
+        count,
+        result: await runProgram(clientFile, ['127.0.0.1', String(server.port), String(count)]),
+      })),
     );
-    results.forEach((result, index) => {
-      const count = counts[index]!;
+    results.forEach(({ count, result }) => {
       const output = outputOf(result, server);
       expect(result.exitCode, output).toBe(0);
       expect(result.stderrLines, output).toEqual([]);

@@ -3,8 +3,12 @@
 // a program must do.
 
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
+import { escapeBytes } from '../shared/bytes.ts';
 import {
   escapeRegExp,
   outputOf,
@@ -15,6 +19,82 @@ import {
   type RunningProgram,
 } from './harness.ts';
 import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
+
+/**
+ * Characters that must never reach a terminal raw: C0 controls but tab and
+ * newline, DEL, C1 controls, bidi embeddings, overrides and isolates, and the
+ * Unicode line separators.
+ */
+const RAW_CONTROL =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/u;
+
+/** Hostile bytes a peer may send: ESC sequences (screen clear, title), C1 CSI, a bidi override, DEL. */
+const HOSTILE = Buffer.from('\u001b[2J\u001b]0;pwned\u0007 \u009b31m \u202eevil\u202c \u007f');
+
+/** Fails, with the output, if any line any of the programs printed holds a raw control character. */
+function expectNothingRaw(...programs: Array<RunningProgram | ProgramResult>): void {
+  for (const program of programs) {
+    for (const line of [...program.stdoutLines, ...program.stderrLines]) {
+      expect(
+        RAW_CONTROL.test(line),
+        `a line holds a raw control character; print peer bytes with formatBytes: ${JSON.stringify(line)}${outputOf(...programs)}`,
+      ).toBe(false);
+    }
+  }
+}
+
+/** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
+const PIECE_PAUSE_MS = 50;
+/** How long a stand-in server waits for a client's FIN before it closes anyway. */
+const STAND_IN_PATIENCE_MS = 3_000;
+
+/**
+ * A small stand-in server for checking the client: on each connection it reads
+ * the client's 44 bytes, answers with `pieces` (one write each, a short pause
+ * between them, so the client gets them in separate reads), then waits for the
+ * client's FIN and closes. `received` holds what each connection sent.
+ */
+async function startStandIn(pieces: readonly Buffer[]): Promise<{
+  port: number;
+  received: Buffer[];
+  close: () => void;
+}> {
+  const received: Buffer[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    void (async () => {
+      const index = received.push(Buffer.alloc(0)) - 1;
+      const ended = once(socket, 'end').then(() => true);
+      const chunks: Buffer[] = [];
+      await new Promise<void>((resolve) => {
+        const onData = (chunk: Buffer) => {
+          chunks.push(chunk);
+          received[index] = Buffer.concat(chunks);
+          if (received[index].length < 44) return;
+          socket.off('data', onData);
+          resolve();
+        };
+        socket.on('data', onData);
+        void ended.then(() => resolve());
+      });
+      if ((received[index]?.length ?? 0) < 44) return void socket.end();
+      socket.pause();
+      for (const [number, piece] of pieces.entries()) {
+        if (number > 0) await delay(PIECE_PAUSE_MS);
+        if (socket.destroyed) return;
+        await new Promise((resolve) => socket.write(piece, resolve));
+      }
+      socket.resume();
+      await Promise.race([ended, delay(STAND_IN_PATIENCE_MS)]);
+      socket.end();
+    })();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  return { port, received, close: () => server.close() };
+}
 
 const serverFile = programPath('02', 'multiconn-server.ts');
 const clientFile = programPath('02', 'multiconn-client.ts');
@@ -32,9 +112,9 @@ async function waitForLines(
   const found: string[] = [];
   let from = 0;
   while (found.length < count) {
-    const match = await program.waitForLine(pattern, { from });
-    from = program.stdoutLines.indexOf(match.input!, from) + 1;
-    found.push(match.input!);
+    const { input = '' } = await program.waitForLine(pattern, { from });
+    from = program.stdoutLines.indexOf(input, from) + 1;
+    found.push(input);
   }
   return found;
 }
@@ -81,12 +161,12 @@ describe('lesson 02: multi-connection server and client', () => {
     const counts = [1, 3, 100];
     // Three client programs at once, 104 connections in all, on one server.
     const results = await Promise.all(
-      counts.map((count) =>
-        runProgram(clientFile, ['127.0.0.1', String(server.port), String(count)]),
-      ),
+      counts.map(async (count) => ({
+        count,
+        result: await runProgram(clientFile, ['127.0.0.1', String(server.port), String(count)]),
+      })),
     );
-    results.forEach((result, index) => {
-      const count = counts[index]!;
+    results.forEach(({ count, result }) => {
       const output = outputOf(result, server);
       expect(result.exitCode, output).toBe(0);
       expect(result.stderrLines, output).toEqual([]);
@@ -297,6 +377,99 @@ describe('lesson 02: multi-connection server and client', () => {
     expect(result.stdoutLines, output).toEqual([]);
   });
 
+  test('the server logs each client by the address and port it connected from, with the bytes it sent escaped', async () => {
+    const server = await startServer(serverFile);
+    const socket = await connectRaw(server.port);
+    const peer = `127.0.0.1:${socket.localPort}`;
+    const payload = Buffer.concat([Buffer.from('caf\u00e9 '), HOSTILE]);
+    const reply = readUntilClose(socket);
+    socket.end(payload);
+    expect((await orFailWith(reply, server)).equals(payload), outputOf(server)).toBe(true);
+    await server.waitForLine(/^Closing connection to /);
+    const output = outputOf(server);
+    expectNothingRaw(server);
+    const lines = server.stdoutLines.slice(1);
+    expect(lines[0], `the server should log the client's own address and port${output}`).toBe(
+      `Accepted connection from ${peer}`,
+    );
+    const echoed = lines.slice(1, -1).map((line) => {
+      const piece = line.match(/^Echoing '(.*)' \(\d+ bytes?\) to (\S+)$/);
+      expect(
+        piece,
+        `expected "Echoing '<bytes>' (<n> bytes) to <address>"${output}`,
+      ).not.toBeNull();
+      expect(piece?.[2], output).toBe(peer);
+      return piece?.[1];
+    });
+    expect(echoed.join(''), output).toBe(escapeBytes(payload));
+    expect(lines.at(-1), output).toBe(
+      `Closing connection to ${peer}: ${payload.length} bytes in, ${payload.length} bytes out`,
+    );
+  });
+
+  test('the client counts echoed bytes, not reads or characters, when the server answers in pieces', async () => {
+    // 44 bytes, as many as the client sends, but in 24 characters: multi-byte ones,
+    // one split between two pieces, a byte that is not UTF-8, and hostile ones.
+    const answer = Buffer.concat([
+      Buffer.from('\u001b[2J\u009b\u202e'),
+      Buffer.of(0xff),
+      Buffer.from('\u00e9'.repeat(17)),
+    ]);
+    expect(answer.length).toBe(44);
+    const standIn = await startStandIn([
+      answer.subarray(0, 11),
+      answer.subarray(11, 12),
+      answer.subarray(12),
+    ]);
+    try {
+      const result = await runProgram(clientFile, ['127.0.0.1', String(standIn.port), '2']);
+      const output = outputOf(result);
+      expect(result.exitCode, output).toBe(0);
+      expectNothingRaw(result);
+      for (const id of [1, 2]) {
+        expect(
+          echoedText(result, id),
+          `connection ${id} should print every byte it received, escaped${output}`,
+        ).toBe(escapeBytes(answer));
+        const closing = linesAbout(result, id).filter((line) => line.startsWith('Closing'));
+        expect(
+          closing,
+          `connection ${id} should close once, when all 44 bytes are back, however many reads that takes${output}`,
+        ).toEqual([`Closing connection ${id}: 44 of 44 bytes back`]);
+        expect(linesAbout(result, id).at(-1), output).toBe(closing[0]);
+      }
+      expect(result.stdoutLines.at(-1), output).toBe(
+        'Totals: 2 connections, 88 bytes sent, 88 bytes received',
+      );
+      expect(
+        standIn.received.map((bytes) => bytes.toString()),
+        `each connection should send both messages, in order${output}`,
+      ).toEqual([ECHO, ECHO]);
+    } finally {
+      standIn.close();
+    }
+  });
+
+  test.each([
+    ['server', serverFile, ['host', 'port']],
+    ['client', clientFile, ['host', 'port', 'num_connections']],
+  ])(
+    '--help on the %s prints its usage and what each argument means, and exits 0',
+    async (_role, file, names) => {
+      const result = await runProgram(file, ['--help']);
+      const output = outputOf(result);
+      expect(result.exitCode, output).toBe(0);
+      expect(result.stderrLines, output).toEqual([]);
+      expect(result.stdoutLines[0], output).toMatch(/^Usage: multiconn-(server|client)\.ts /);
+      for (const name of [...names, '--help']) {
+        expect(
+          result.stdoutLines.some((line) => new RegExp(`^  ${name} +\\S`).test(line)),
+          `--help should explain ${name} on a line of its own${output}`,
+        ).toBe(true);
+      }
+    },
+  );
+
   test('Ctrl-C (SIGINT) stops the server cleanly with exit 0, closing its open connections', async () => {
     const server = await startServer(serverFile);
     const socket = await connectRaw(server.port);
@@ -306,9 +479,61 @@ describe('lesson 02: multi-connection server and client', () => {
     server.signal('SIGINT');
     const done = await server.waitForExit();
     expect(done.exitCode, outputOf(done)).toBe(0);
-    expect(done.stdoutLines.at(-1), outputOf(done)).toBe(
-      'Interrupted: closing the server and 1 open connection',
+    expect(done.stdoutLines, outputOf(done)).toContain(
+      'Stopping on SIGINT: closing the server and 1 open connection',
     );
+    expect(done.stdoutLines.at(-1), outputOf(done)).toBe('Server stopped');
     await closed;
+  });
+
+  test('SIGTERM lets echoes being written finish, closes every connection, and exits 0', async () => {
+    const server = await startServer(serverFile);
+    const idle = await connectRaw(server.port);
+    const busy = await connectRaw(server.port);
+    const peer = `127.0.0.1:${busy.localPort}`;
+    for (const socket of [idle, busy]) socket.on('error', () => {});
+    const idleClosed = readUntilClose(idle);
+    // Send far more than the kernel holds, and read nothing: the echo piles up.
+    const payload = randomBytes(8 * 1024 * 1024);
+    busy.pause();
+    busy.write(payload);
+    await orFailWith(
+      server.waitForLine(new RegExp(`^Paused reading from ${escapeRegExp(peer)}: `)),
+      server,
+    );
+    server.signal('SIGTERM');
+    await server.waitForLine(/^Stopping on SIGTERM: /);
+    // Now read. Every byte the server had echoed must arrive, then its FIN.
+    const reply = orFailWith(
+      readUntilClose(busy),
+      server,
+      'the echo was cut off: on SIGTERM, let the echo already queued finish before closing',
+    );
+    busy.resume();
+    const echoed = await reply;
+    await orFailWith(idleClosed, server, 'the idle connection was not closed');
+    const done = await server.waitForExit();
+    const output = outputOf(done);
+    expect(done.exitCode, output).toBe(0);
+    const stopping = done.stdoutLines.findIndex((line) => line.startsWith('Stopping on'));
+    expect(done.stdoutLines[stopping], output).toBe(
+      'Stopping on SIGTERM: closing the server and 2 open connections',
+    );
+    const taken = done.stdoutLines
+      .slice(0, stopping)
+      .filter((line) => line.endsWith(` to ${peer}`))
+      .reduce(
+        (sum, line) => sum + Number(line.match(/^Echoing .*\((\d+) bytes?\) to /)?.[1] ?? 0),
+        0,
+      );
+    expect(
+      echoed.length,
+      `the client should get the echo of every byte the server logged before SIGTERM${output}`,
+    ).toBe(taken);
+    expect(
+      echoed.equals(payload.subarray(0, taken)),
+      `the echo differs from the bytes sent${output}`,
+    ).toBe(true);
+    expect(done.stdoutLines.at(-1), output).toBe('Server stopped');
   });
 });

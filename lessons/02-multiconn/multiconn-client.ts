@@ -15,10 +15,16 @@ const {
   num_connections: count,
 } = parseArgsOrExit({
   program: 'multiconn-client.ts',
+  summary:
+    'Opens several connections at once; each sends two messages and closes once all of its echo is back.',
   positionals: [
-    { name: 'host', kind: 'host' },
-    { name: 'port', kind: 'port' },
-    { name: 'num_connections', kind: 'count' },
+    { name: 'host', kind: 'host', help: 'the address of the server, e.g. 127.0.0.1' },
+    { name: 'port', kind: 'port', help: 'the port of the server, e.g. 65432' },
+    {
+      name: 'num_connections',
+      kind: 'count',
+      help: 'how many connections to open at once, e.g. 2',
+    },
   ],
 });
 
@@ -27,7 +33,7 @@ const MESSAGES = ['Message 1 from client.', 'Message 2 from client.'].map((text)
 );
 // The echo is complete when as many bytes came back as we sent, in however many reads.
 const EXPECTED = MESSAGES.reduce((sum, message) => sum + message.length, 0);
-const server = formatAddress(host, port);
+const peer = formatAddress(host, port);
 
 /** What the client remembers about one connection: the tutorial's `data` namespace. */
 interface Connection {
@@ -41,7 +47,7 @@ interface Connection {
 /** Opens connection `id` and settles when it has closed, well or badly. */
 function runConnection(id: number): Promise<Connection> {
   const connection: Connection = { id, bytesSent: 0, bytesReceived: 0 };
-  console.log(`Starting connection ${id} to ${server}`);
+  console.log(`Starting connection ${id} to ${peer}`);
   // connect() does not wait here: the handshake goes on while we start the next connection.
   const socket = net.createConnection({ host, port });
 
@@ -69,7 +75,7 @@ function runConnection(id: number): Promise<Connection> {
   });
 
   socket.on('error', (error) => {
-    connection.failure = explainSocketError(error, { address: server });
+    connection.failure = explainSocketError(error, { address: peer });
   });
 
   return new Promise((resolve) => {
@@ -94,10 +100,12 @@ console.log(
   `Totals: ${plural(count, 'connection')}, ${plural(sent, 'byte')} sent, ${plural(received, 'byte')} received`,
 );
 
-const failed = results.filter((connection) => connection.failure !== undefined);
-if (failed.length > 0) {
+const [firstFailed, ...otherFailed] = results.filter(
+  (connection) => connection.failure !== undefined,
+);
+if (firstFailed !== undefined) {
   process.stderr.write(
-    `Error: ${failed.length} of ${plural(count, 'connection')} failed: ${failed[0]!.failure}\n`,
+    `Error: ${1 + otherFailed.length} of ${plural(count, 'connection')} failed: ${firstFailed.failure}\n`,
   );
   process.exit(1);
 }

@@ -8,21 +8,33 @@ import { once } from 'node:events';
 import { parseArgsOrExit } from '../../shared/args.ts';
 import { formatAddress, peerAddress, serverAddress } from '../../shared/address.ts';
 import { formatBytes, plural } from '../../shared/bytes.ts';
+import { onShutdownSignal, SHUTDOWN_GRACE_MS } from '../../shared/shutdown.ts';
 import { explainSocketError, exitWithSocketError } from '../../shared/socket-errors.ts';
 
 // Both arguments are required, as in the tutorial: 127.0.0.1 65432 is the usual pair.
 const { host, port } = parseArgsOrExit({
   program: 'multiconn-server.ts',
+  summary:
+    'Echoes every byte back to any number of clients at once, until stopped with Ctrl-C.',
   positionals: [
-    { name: 'host', kind: 'host' },
-    { name: 'port', kind: 'port' },
+    {
+      name: 'host',
+      kind: 'host',
+      help: 'the address to listen on, e.g. 127.0.0.1 (only this machine can connect)',
+    },
+    {
+      name: 'port',
+      kind: 'port',
+      help: 'the port to listen on, e.g. 65432; 0 lets the system pick a free one',
+    },
   ],
 });
 
 /** What the server remembers about one client: the tutorial keeps this in `key.data`. */
 interface Connection {
   socket: net.Socket;
-  address: string;
+  /** The client's address and port, e.g. 127.0.0.1:53122, for the log. */
+  peer: string;
   bytesIn: number;
   bytesOut: number;
   /** True while we have stopped reading because the client is slow to read our echo. */
@@ -31,10 +43,11 @@ interface Connection {
 
 const connections = new Set<Connection>();
 
-// allowHalfOpen: when a client sends FIN, Node would otherwise call end() for
-// us (still sending what is queued first). We keep the close an explicit call
-// of our own, in the 'end' listener below, like close() in the tutorial.
+// allowHalfOpen: when a client half-closes (sends FIN), Node would otherwise
+// end our side at once. We end it ourselves, in the 'end' listener below,
+// after the last echo: one explicit call, like close() in the tutorial.
 const server = net.createServer({ allowHalfOpen: true });
+// listen() is socket() + bind() + listen(); it fails with EADDRINUSE or EACCES.
 server.listen(port, host);
 try {
   await once(server, 'listening');
@@ -42,39 +55,59 @@ try {
   exitWithSocketError(error, { address: formatAddress(host, port) });
 }
 
-// Ctrl-C: stop accepting, drop every client still connected, and exit cleanly.
-process.once('SIGINT', () => {
+// Ctrl-C (SIGINT) or `kill` (SIGTERM): stop accepting, send each client the
+// echo already queued and then our FIN, and give them SHUTDOWN_GRACE_MS to
+// close in reply. Whoever is still connected then is cut off, with a log line.
+onShutdownSignal((signal) => {
   console.log(
-    `Interrupted: closing the server and ${plural(connections.size, 'open connection')}`,
+    `Stopping on ${signal}: closing the server and ${plural(connections.size, 'open connection')}`,
   );
-  server.close();
-  for (const connection of connections) connection.socket.destroy();
-  process.exit(0);
+  for (const { socket } of connections) {
+    socket.removeAllListeners('data'); // echo no more; what still arrives is dropped
+    socket.resume(); // keep reading: closing with unread bytes would send a reset
+    socket.end(); // FIN after the queued echo
+  }
+  // The server's 'close' comes once every connection has closed.
+  server.close(() => {
+    console.log('Server stopped');
+    process.exit(0);
+  });
+  setTimeout(() => {
+    for (const { socket, peer } of connections) {
+      console.log(
+        `Closing connection to ${peer}: still open after ${SHUTDOWN_GRACE_MS} ms`,
+      );
+      socket.destroy();
+    }
+    console.log('Server stopped');
+    process.exit(0);
+  }, SHUTDOWN_GRACE_MS);
 });
 console.log(`Listening on ${serverAddress(server)}`);
 
 // The 'connection' listener is accept(): the tutorial's accept_wrapper(). There
 // is no select() call to write; the event loop (libuv, on epoll, kqueue or IOCP)
 // watches every socket at once and calls us for whichever is ready.
-server.on('connection', serveConnection);
+server.on('connection', serviceConnection);
 
-function serveConnection(socket: net.Socket): void {
+function serviceConnection(socket: net.Socket): void {
+  const peer = peerAddress(socket);
   const connection: Connection = {
     socket,
-    address: peerAddress(socket),
+    peer,
     bytesIn: 0,
     bytesOut: 0,
     paused: false,
   };
   connections.add(connection);
-  console.log(`Accepted connection from ${connection.address}`);
+  console.log(`Accepted connection from ${peer}`);
 
   // A 'data' listener is our read interest (EVENT_READ): it runs each time
   // bytes arrive. TCP is a byte stream, so a chunk may hold part of a message or two.
   socket.on('data', (data: Buffer) => {
     connection.bytesIn += data.length;
-    console.log(`Echoing ${formatBytes(data)} to ${connection.address}`);
-    // exercise(echo-with-backpressure): Echo the chunk; if write() says its queue is full, pause this socket and print `Paused reading from <address>: write queue over its limit (<n> bytes queued)`.
+    console.log(`Echoing ${formatBytes(data)} to ${peer}`);
+    // exercise(echo-with-backpressure): Echo the chunk; if write() says its queue is full, pause this socket and print `Paused reading from <peer>: write queue over its limit (<n> bytes queued)`.
     connection.bytesOut += data.length;
     if (!socket.write(data)) {
       // write() queued the bytes but says the queue is over its limit: the
@@ -83,7 +116,7 @@ function serveConnection(socket: net.Socket): void {
       socket.pause();
       connection.paused = true;
       console.log(
-        `Paused reading from ${connection.address}: write queue over its limit (${plural(socket.writableLength, 'byte')} queued)`,
+        `Paused reading from ${peer}: write queue over its limit (${plural(socket.writableLength, 'byte')} queued)`,
       );
     }
     // end exercise
@@ -93,19 +126,19 @@ function serveConnection(socket: net.Socket): void {
   // the operating system, so the client can take more. In real code,
   // socket.pipe(socket) does this pause-and-resume dance for you.
   socket.on('drain', () => {
-    // exercise(resume-on-drain): If this socket was paused, resume it and print `Resumed reading from <address>: write queue drained`.
+    // exercise(resume-on-drain): If this socket was paused, resume it and print `Resumed reading from <peer>: write queue drained`.
     if (!connection.paused) return;
     connection.paused = false;
     socket.resume();
-    console.log(`Resumed reading from ${connection.address}: write queue drained`);
+    console.log(`Resumed reading from ${peer}: write queue drained`);
     // end exercise
   });
 
-  // The client has closed its side (recv() returned b''). end() sends our FIN
-  // after the last queued echo, and the connection closes once both sides are done.
+  // The client has half-closed (recv() returned b''). end() is shutdown(SHUT_WR):
+  // our FIN after the last queued echo. 'close' follows once both sides are done.
   socket.on('end', () => {
     console.log(
-      `Closing connection to ${connection.address}: ${plural(connection.bytesIn, 'byte')} in, ${plural(connection.bytesOut, 'byte')} out`,
+      `Closing connection to ${peer}: ${plural(connection.bytesIn, 'byte')} in, ${plural(connection.bytesOut, 'byte')} out`,
     );
     socket.end();
   });
@@ -113,7 +146,7 @@ function serveConnection(socket: net.Socket): void {
   // A client that vanishes (ECONNRESET) costs us this one connection, never the server.
   socket.on('error', (error) => {
     console.log(
-      `Lost connection to ${connection.address}: ${explainSocketError(error, { address: connection.address })}`,
+      `Lost connection to ${peer}: ${explainSocketError(error, { address: peer })}`,
     );
   });
   socket.on('close', () => connections.delete(connection));

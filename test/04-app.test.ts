@@ -420,7 +420,7 @@ describe('lesson 04: application server and client', () => {
 
   test('bad arguments print the usage line and the reason, and exit 1', async () => {
     const serverUsage =
-      'Usage: app-server.ts <host> <port> [--max-content-length BYTES] [--idle-timeout SECONDS]';
+      'Usage: app-server.ts <host> <port> [--max-content-length BYTES] [--max-buffered BYTES] [--max-connections COUNT] [--idle-timeout SECONDS] [--deadline SECONDS]';
     const cases: Array<[file: string, args: string[], usage: string, reason: RegExp]> = [
       [serverFile, [], serverUsage, /expected 2 arguments, got 0/],
       [

@@ -432,7 +432,7 @@ describe('lesson 04: application server and client', () => {
       [
         clientFile,
         ['127.0.0.1', '65432', 'search'],
-        'Usage: app-client.ts <host> <port> <action> <value>',
+        'Usage: app-client.ts <host> <port> <action> <value> [--deadline SECONDS]',
         /expected 4 arguments, got 3/,
       ],
     ];

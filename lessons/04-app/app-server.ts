@@ -127,15 +127,20 @@ server.on('error', (error) =>
 // request, let answers already being written finish for a bounded time, exit 0.
 onShutdownSignal(() => {
   server.close();
-  const reading = [...open].filter((message) => message.state !== 'response');
-  const answering = [...open].filter((message) => message.state === 'response');
-  const letting =
-    answering.length === 0
-      ? ''
-      : `, letting ${plural(answering.length, 'answer')} being written finish (up to ${SHUTDOWN_GRACE_MS / 1000} s)`;
-  console.log(
-    `Interrupted: closing the server and ${plural(reading.length, 'open connection')}${letting}`,
+  // Connections still reading a request are closed now; an answer being
+  // written (or a connection already closing) gets the grace period.
+  const reading = [...open].filter(
+    (message) => message.state !== 'response' && message.state !== 'closed',
   );
+  const answering = [...open].filter((message) => message.state === 'response');
+  const parts = ['Interrupted: closing the server'];
+  if (reading.length > 0 || answering.length === 0)
+    parts.push(` and ${plural(reading.length, 'open connection')}`);
+  if (answering.length > 0)
+    parts.push(
+      `, letting ${plural(answering.length, 'answer')} being written finish (up to ${SHUTDOWN_GRACE_MS / 1000} s)`,
+    );
+  console.log(parts.join(''));
   for (const message of reading) message.close();
   const grace = setTimeout(() => {
     const unfinished = [...open].filter((message) => message.state === 'response');
@@ -143,8 +148,8 @@ onShutdownSignal(() => {
       console.log(
         `Shutdown grace period of ${SHUTDOWN_GRACE_MS / 1000} s is over: closing ${plural(unfinished.length, 'answer')} still being written`,
       );
-    for (const message of open)
-      message.close('shutdown: answer not finished in time', 'now');
+    // The line above is the reason; each connection still logs its own closing.
+    for (const message of open) message.close(undefined, 'now');
     process.exit(0);
   }, SHUTDOWN_GRACE_MS);
   // Each connection leaves `open` when its socket closes; once all have, we are done.

@@ -39,7 +39,7 @@ const args = parseArgsOrExit({
       kind: 'count',
       valueName: 'BYTES',
       default: String(64 * 1024 * 1024),
-      help: 'refuse a request when the content announced by all requests being read would exceed this',
+      help: 'refuse a request if the requests being read would then announce more content than this',
     },
     // Every connection is a file descriptor and some memory: beyond this many,
     // new connections are closed as soon as they are accepted.
@@ -47,7 +47,7 @@ const args = parseArgsOrExit({
       kind: 'count',
       valueName: 'COUNT',
       default: '1000',
-      help: 'serve at most this many connections at once; more are closed at once',
+      help: 'serve at most this many connections at once; more are closed as soon as accepted',
     },
     // An idle timer: a client that connects and goes quiet is closed after this long.
     'idle-timeout': {

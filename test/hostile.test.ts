@@ -587,12 +587,12 @@ describe('robustness of the lesson 04 server under attack', () => {
     const reply = readUntilClose(socket, 30_000);
     socket.resume();
     const received = await reply;
-    const done = await server.waitForExit();
+    const done = await server.waitForExit(30_000);
     expect(received.length, `the answer was cut short${outputOf(done)}`).toBe(expected.length);
     expect(received.equals(expected), outputOf(done)).toBe(true);
     expect(done.exitCode, outputOf(done)).toBe(0);
     expect(done.stdoutLines, outputOf(done)).toContain(
       'Interrupted: closing the server, letting 1 answer being written finish (up to 2 s)',
     );
-  }, 60_000);
+  }, 120_000);
 });

@@ -872,3 +872,82 @@ describe('lesson 03: the minimal decoder', () => {
     }
   });
 });
+
+/** Characters that act on a terminal instead of showing: ESC, the C1 controls, bidi overrides and isolates. */
+const RAW_TERMINAL_CONTROL = /[\x1b\x80-\x9f\u202a-\u202e\u2066-\u2069]/u;
+/** A title change, a screen clear, a one-character CSI (U+009B) and two bidi overrides. */
+const TERMINAL_ATTACK = '\x1b]0;owned\x07\x1b[2J\u009b31m\u202eevil\u2066x\u2069';
+
+describe('lesson 03: hostile senders', () => {
+  test('a deeply nested header or terminal escapes in a header cost only that connection, and nothing the sender controls reaches the terminal raw', async () => {
+    const receiver = await startServer(receiverFile);
+    const deep = '['.repeat(30_000) + ']'.repeat(30_000);
+    const attack = JSON.stringify(TERMINAL_ATTACK);
+    const inputs = [
+      // 30,000 nested arrays: JSON.stringify() of that runs out of stack.
+      rawFrame(deep),
+      rawFrame(
+        `{"byteorder": "little", "content-type": ${deep}, "content-encoding": "utf-8", "content-length": 0}`,
+      ),
+      rawFrame(
+        `{"byteorder": ${attack}, "content-type": "x", "content-encoding": "x", "content-length": 0}`,
+      ),
+      rawFrame(`not json ${TERMINAL_ATTACK}`),
+      // A valid message whose content type, extra field and text all carry the attack.
+      rawFrame(
+        `{"byteorder": "little", "content-type": ${JSON.stringify(`text/${TERMINAL_ATTACK}`)}, "content-encoding": "utf-8", "content-length": ${Buffer.byteLength(TERMINAL_ATTACK)}, "x-note": ${attack}}`,
+        Buffer.from(TERMINAL_ATTACK),
+      ),
+    ];
+    for (const input of inputs) {
+      const socket = await connectRaw(receiver.port);
+      socket.on('error', () => {}); // the receiver may reset it; its lines are what count
+      const port = socket.localPort;
+      const closed = once(socket, 'close');
+      socket.end(input);
+      socket.resume();
+      await closed;
+      await receiver.waitForLine(
+        new RegExp(`^(Closing connection to|Connection from) 127\\.0\\.0\\.1:${port}\\b`),
+      );
+    }
+    const output = outputOf(receiver);
+    const closing = receiver.stdoutLines.filter((line) => line.startsWith('Closing connection'));
+    expect(closing[0], output).toMatch(/: header is JSON but not an object: an array \[\[\[/);
+    expect(closing[1], output).toMatch(/: "content-type" must be a string, got an array \[\[\[/);
+    expect(closing[2], output).toMatch(/: "byteorder" must be "little" or "big", got "\\u001b/);
+    expect(closing[3], output).toMatch(/: header is not valid JSON: "not json \\u001b/);
+    expect(
+      receiver.stdoutLines.some((line) =>
+        line.startsWith('Message 1 content (text/\\x1b]0;owned\\x07'),
+      ),
+      output,
+    ).toBe(true);
+    for (const line of [...receiver.stdoutLines, ...receiver.stderrLines])
+      expect(line, `a raw terminal control reached the output${output}`).not.toMatch(
+        RAW_TERMINAL_CONTROL,
+      );
+    expect(receiver.stderrLines, output).toEqual([]);
+    // Still running, and stopped by SIGTERM as cleanly as by Ctrl-C.
+    receiver.signal('SIGTERM');
+    const done = await receiver.waitForExit();
+    expect(done.exitCode, `SIGTERM did not stop the receiver with exit 0${outputOf(done)}`).toBe(0);
+  });
+
+  test('--help prints what each program and each argument is for, and exits 0', async () => {
+    const results = await Promise.all(
+      [receiverFile, senderFile].map((file) => runProgram(file, ['--help'])),
+    );
+    for (const result of results) {
+      const output = outputOf(result);
+      expect(result.exitCode, output).toBe(0);
+      const [usage, blank, summary, ...rest] = result.stdoutLines;
+      expect(usage, output).toMatch(/^Usage: /);
+      expect(blank, output).toBe('');
+      expect(summary, `no one-sentence summary after the usage line${output}`).toMatch(/\w.*\.$/);
+      const rows = rest.filter((line) => line.startsWith('  '));
+      for (const row of rows)
+        expect(row, `an argument without its help text${output}`).toMatch(/^ {2}\S+.*\S {2,}\S/);
+    }
+  });
+});

@@ -420,7 +420,7 @@ describe('lesson 04: application server and client', () => {
 
   test('bad arguments print the usage line and the reason, and exit 1', async () => {
     const serverUsage =
-      'Usage: app-server.ts <host> <port> [--max-content-length BYTES] [--idle-timeout SECONDS]';
+      'Usage: app-server.ts <host> <port> [--max-content-length BYTES] [--max-buffered BYTES] [--max-connections COUNT] [--idle-timeout SECONDS] [--deadline SECONDS]';
     const cases: Array<[file: string, args: string[], usage: string, reason: RegExp]> = [
       [serverFile, [], serverUsage, /expected 2 arguments, got 0/],
       [
@@ -432,7 +432,7 @@ describe('lesson 04: application server and client', () => {
       [
         clientFile,
         ['127.0.0.1', '65432', 'search'],
-        'Usage: app-client.ts <host> <port> <action> <value>',
+        'Usage: app-client.ts <host> <port> <action> <value> [--deadline SECONDS]',
         /expected 4 arguments, got 3/,
       ],
     ];
@@ -651,5 +651,129 @@ describe('lesson 04: the server at the edges of the protocol', () => {
     expect(escapeBytes(reply), `the request was not answered${outputOf(server)}`).toBe(
       escapeBytes(jsonResponse(ANSWERS.morpheus!)),
     );
+  });
+});
+
+/** Characters that act on a terminal instead of showing: ESC, the C1 controls, bidi overrides and isolates. */
+const RAW_TERMINAL_CONTROL = /[\x1b\x80-\x9f\u202a-\u202e\u2066-\u2069]/u;
+/** A title change, a screen clear, a one-character CSI (U+009B) and two bidi overrides. */
+const TERMINAL_ATTACK = '\x1b]0;owned\x07\x1b[2J\u009b31m\u202eevil\u2066x\u2069';
+
+/** A fake server: for each connection, reads the request, then calls `answer`. */
+async function fakeServer(answer: (socket: net.Socket) => void): Promise<net.Server> {
+  const fake = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => answer(socket));
+  });
+  fake.listen(0, '127.0.0.1');
+  await once(fake, 'listening');
+  return fake;
+}
+
+describe('lesson 04: hostile peers', () => {
+  test('ESC, C1 and bidi characters a peer sends are shown escaped on both sides, never raw', async () => {
+    const server = await startServer(serverFile);
+    // The server's answer to this search quotes the query back to the client.
+    const search = runProgram(clientFile, [
+      '127.0.0.1',
+      String(server.port),
+      'search',
+      TERMINAL_ATTACK,
+    ]);
+    // A fake server whose response header and result carry the attack.
+    const result = Buffer.from(`{"result": ${JSON.stringify(TERMINAL_ATTACK)}}`);
+    const evilHeader = `{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": ${result.length}, "x-note": ${JSON.stringify(TERMINAL_ATTACK)}}`;
+    const fake = await fakeServer((socket) => socket.end(prefixed(evilHeader, result)));
+    try {
+      const port = (fake.address() as net.AddressInfo).port;
+      const results = await Promise.all([
+        search,
+        runProgram(clientFile, ['127.0.0.1', String(port), 'search', 'x']),
+      ]);
+      // A request whose content type and JSON carry the attack, straight to the server.
+      const rawRequests = [
+        prefixed(
+          `{"byteorder": "little", "content-type": ${JSON.stringify(`binary/${TERMINAL_ATTACK}`)}, "content-encoding": "binary", "content-length": 1}`,
+          Buffer.from('x'),
+        ),
+        jsonFrame(`{"action": ${JSON.stringify(TERMINAL_ATTACK)}, "value": "x"}`),
+        jsonFrame(`{"action": 7, "value": ${JSON.stringify(TERMINAL_ATTACK)}}`),
+      ];
+      await Promise.all(rawRequests.map((request) => exchange(server.port, request)));
+      const [searched, faked] = results;
+      const output = outputOf(server, ...results);
+      expect(searched?.exitCode, output).toBe(0);
+      expect(faked?.exitCode, output).toBe(0);
+      expect(faked?.stdoutLines, output).toContain(
+        'Got result: \\x1b]0;owned\\x07\\x1b[2J\\x9b31m\\u202eevil\\u2066x\\u2069',
+      );
+      await server.waitForLine(/^Protocol error from .*"action" must be a string/);
+      await server.waitForLine(/^Received binary\/\\x1b\]0;owned/);
+      for (const line of [
+        ...server.stdoutLines,
+        ...server.stderrLines,
+        ...results.flatMap((run) => [...run.stdoutLines, ...run.stderrLines]),
+      ])
+        expect(line, `a raw terminal control reached the output${output}`).not.toMatch(
+          RAW_TERMINAL_CONTROL,
+        );
+    } finally {
+      fake.close();
+    }
+  });
+
+  test('app-client gives up at its --deadline on a server that trickles its answer, though every byte restarts its idle timer', async () => {
+    const response = jsonResponse(ANSWERS.ring!);
+    const timers = new Set<NodeJS.Timeout>();
+    const fake = await fakeServer((socket) => {
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent < response.length) socket.write(response.subarray(sent, ++sent));
+      }, 100);
+      timers.add(timer);
+      socket.on('close', () => clearInterval(timer));
+    });
+    try {
+      const port = (fake.address() as net.AddressInfo).port;
+      const started = performance.now();
+      const result = await runProgram(clientFile, [
+        '127.0.0.1',
+        String(port),
+        'search',
+        'ring',
+        '--deadline',
+        '1',
+      ]);
+      const output = outputOf(result);
+      expect(result.exitCode, output).toBe(1);
+      expect(result.stderrLines, output).toEqual([
+        `Error: deadline: the exchange with 127.0.0.1:${port} did not finish within 1 s`,
+      ]);
+      expect(performance.now() - started, 'gave up before its deadline').toBeGreaterThan(900);
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      fake.close();
+    }
+  });
+
+  test('--help prints what each program and each argument is for, and exits 0', async () => {
+    const results = await Promise.all(
+      [serverFile, clientFile].map((file) => runProgram(file, ['--help'])),
+    );
+    for (const result of results) {
+      const output = outputOf(result);
+      expect(result.exitCode, output).toBe(0);
+      const [usage, blank, summary, ...rest] = result.stdoutLines;
+      expect(usage, output).toMatch(/^Usage: /);
+      expect(blank, output).toBe('');
+      expect(summary, `no one-sentence summary after the usage line${output}`).toMatch(/\w.*\.$/);
+      const rows = rest.filter((line) => line.startsWith('  '));
+      expect(
+        rows.some((row) => row.trimStart().startsWith('--deadline')),
+        output,
+      ).toBe(true);
+      for (const row of rows)
+        expect(row, `an argument without its help text${output}`).toMatch(/^ {2}\S+.*\S {2,}\S/);
+    }
   });
 });

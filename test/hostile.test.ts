@@ -6,6 +6,9 @@
 // Lessons 01-03 get the matching subset: early close, garbage, resets.
 
 import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
@@ -23,6 +26,7 @@ import { connectRaw, exchange, readUntilClose } from './net-helpers.ts';
 import {
   ANSWERS,
   ask,
+  jsonFrame,
   jsonResponse,
   linesAbout,
   localAddr,
@@ -390,4 +394,205 @@ describe('hostile input to lessons 01-03', () => {
     await server.waitForLine(/^Message 3 content/);
     expect(server.stderrLines, outputOf(server)).toEqual([]);
   });
+});
+
+describe('robustness of the lesson 04 server under attack', () => {
+  const serverFile = programPath('04', 'app-server.ts');
+
+  test('deeply nested JSON in a header or a request costs only that connection, with one logged line and no stack trace', async () => {
+    const server = await startServer(serverFile);
+    const deep = '['.repeat(30_000) + ']'.repeat(30_000);
+    const inputs = [
+      prefixed(deep),
+      prefixed(header({ 'content-type': deep }), SEARCH),
+      jsonFrame(`{"action": ${deep}, "value": "x"}`),
+      jsonFrame(`{"action": "other", "value": ${deep}}`),
+      jsonFrame(`{"action": "search", "value": ${deep}}`),
+    ];
+    const addrs: string[] = [];
+    for (const input of inputs) {
+      const socket = await connectRaw(server.port);
+      addrs.push(localAddr(socket));
+      const reply = readUntilClose(socket);
+      socket.end(input);
+      await reply;
+    }
+    for (const addr of addrs) {
+      const lines = await linesAbout(server, addr);
+      expect(lines.length, outputOf(server)).toBeLessThanOrEqual(4);
+      expect(lines.at(-1), outputOf(server)).toBe(`Closing connection to ${addr}`);
+    }
+    expect(
+      server.stdoutLines.filter((line) => /internal error|^\s+at /i.test(line)),
+      `an internal error or a stack trace was logged${outputOf(server)}`,
+    ).toEqual([]);
+    expect(
+      server.stdoutLines.every((line) => line.length < 2000),
+      outputOf(server),
+    ).toBe(true);
+    expect(server.stderrLines, outputOf(server)).toEqual([]);
+  });
+
+  test('the decoder holds about the announced length, not about 100 bytes per byte, for content sent one byte per segment', async () => {
+    const { MessageDecoder } = (await import(
+      pathToFileURL(programPath('03', 'frame.ts')).href
+    )) as typeof import('../lessons/03-framing/frame.ts');
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const used = () => {
+      gc();
+      const memory = process.memoryUsage();
+      return memory.heapUsed + memory.arrayBuffers;
+    };
+    const announced = 1024 * 1024;
+    const received = 300_000;
+    const before = used();
+    const decoder = new MessageDecoder();
+    decoder.push(prefixed(header({ 'content-type': 'binary/x', 'content-length': announced })));
+    const byte = Buffer.of(0x61);
+    for (let index = 0; index < received; index++) decoder.push(byte);
+    const grown = used() - before;
+    expect(decoder.bufferedBytes).toBe(received);
+    expect(
+      grown,
+      `${received} bytes of a ${announced}-byte message took ${grown} bytes of memory`,
+    ).toBeLessThan(announced + 2 * 1024 * 1024);
+  });
+
+  test('the server logs and refuses connections past --max-connections, and requests past --max-buffered, and serves again once they close', async () => {
+    const server = await startServer(serverFile, {
+      extraArgs: [
+        '--max-connections',
+        '3',
+        '--max-content-length',
+        '1000',
+        '--max-buffered',
+        '2500',
+      ],
+    });
+    const announce = (length: number) =>
+      prefixed(header({ 'content-type': 'binary/x', 'content-length': length }));
+    // Two requests announce 1000 bytes each and send 10: 2000 of 2500 bytes are reserved.
+    const [first, second, third] = await Promise.all([1, 2, 3].map(() => connectRaw(server.port)));
+    const firstReply = readUntilClose(first!);
+    const secondReply = readUntilClose(second!);
+    first!.write(Buffer.concat([announce(1000), Buffer.alloc(10)]));
+    second!.write(Buffer.concat([announce(1000), Buffer.alloc(10)]));
+    const thirdAddr = localAddr(third!);
+    await server.waitForLine(new RegExp(`^Accepted connection from ${escapeRegExp(thirdAddr)}$`));
+    // Three are open: a fourth is closed as soon as it is accepted, and the limit is logged.
+    const refused = await connectRaw(server.port);
+    refused.on('error', () => {});
+    readUntilClose(refused).catch(() => undefined);
+    await server.waitForLine(
+      /^Connection limit of 3 reached: refusing new connections \(--max-connections\)$/,
+    );
+    await new Promise((resolve) => refused.once('close', resolve));
+    // A third 1000 would make 3000: refused on its header, before its content, with one line.
+    const thirdReply = readUntilClose(third!);
+    third!.write(announce(1000));
+    expect((await thirdReply).length, outputOf(server)).toBe(0);
+    expect(await linesAbout(server, thirdAddr), outputOf(server)).toEqual([
+      `Accepted connection from ${thirdAddr}`,
+      `Server busy: the 1000 bytes ${thirdAddr} announced would take the requests being read above 2500 bytes (--max-buffered)`,
+      `Closing connection to ${thirdAddr}`,
+    ]);
+    await server.waitForLine(/^Accepting connections again \(1 connection refused while full\)$/);
+    // The first two finish their requests and are answered.
+    first!.write(Buffer.alloc(990));
+    second!.write(Buffer.alloc(990));
+    expect((await firstReply).length, outputOf(server)).toBeGreaterThan(0);
+    expect((await secondReply).length, outputOf(server)).toBeGreaterThan(0);
+    const again = await exchange(server.port, searchRequest('ring'));
+    expect(escapeBytes(again), outputOf(server)).toBe(escapeBytes(jsonResponse(ANSWERS.ring!)));
+  });
+
+  test('a client that trickles its request, never idle long enough for --idle-timeout, is closed at the --deadline', async () => {
+    const server = await startServer(serverFile, {
+      extraArgs: ['--idle-timeout', '1', '--deadline', '1.5'],
+    });
+    const socket = await connectRaw(server.port);
+    socket.setNoDelay(true);
+    const addr = localAddr(socket);
+    const closed = readUntilClose(socket, 10_000);
+    closed.catch(() => undefined);
+    const request = searchRequest('x'.repeat(100));
+    const started = performance.now();
+    let sent = 0;
+    const trickle = setInterval(() => {
+      if (!socket.destroyed && sent < request.length) socket.write(request.subarray(sent, ++sent));
+    }, 200);
+    try {
+      await server.waitForLine(new RegExp(`^Closing connection to ${escapeRegExp(addr)}$`));
+    } finally {
+      clearInterval(trickle);
+    }
+    const elapsed = performance.now() - started;
+    expect(await linesAbout(server, addr), outputOf(server)).toEqual([
+      `Accepted connection from ${addr}`,
+      `Deadline: the exchange with ${addr} did not finish within 1.5 s`,
+      `Closing connection to ${addr}`,
+    ]);
+    expect(elapsed, 'closed before its deadline').toBeGreaterThan(1_300);
+    socket.destroy();
+  });
+
+  test('a client that keeps writing after its request still gets the whole answer, not a reset (a lingering close)', async () => {
+    const server = await startServer(serverFile);
+    const request = searchRequest('morpheus');
+    const expected = jsonResponse(ANSWERS.morpheus!);
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const socket = await connectRaw(server.port);
+        const chunks: Buffer[] = [];
+        let error: string | undefined;
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('error', (cause: NodeJS.ErrnoException) => (error = cause.code));
+        // 100 requests, one write() each, and more until the server closes its side.
+        for (let index = 0; index < 100; index++) socket.write(request);
+        const more = setInterval(() => {
+          if (socket.writable) socket.write(request);
+        }, 10);
+        // Not once(socket, 'close'): that would reject on the socket's first error.
+        await new Promise((resolve) => socket.once('close', resolve));
+        clearInterval(more);
+        const received = Buffer.concat(chunks);
+        return received.equals(expected)
+          ? 'answered'
+          : `${error ?? 'no error'}, ${received.length} bytes`;
+      }),
+    );
+    expect(outcomes, `connections whose answer was lost${outputOf(server)}`).toEqual(
+      Array.from({ length: 10 }, () => 'answered'),
+    );
+  });
+
+  test('SIGTERM lets a large answer being written finish whole, then the server exits 0', async () => {
+    const server = await startServer(serverFile, {
+      extraArgs: ['--max-content-length', String(32 * 1024 * 1024)],
+    });
+    // 16 MiB: more than the kernel's send and receive buffers hold together.
+    const query = 'x'.repeat(16 * 1024 * 1024);
+    const expected = jsonResponse(`No match for "${query}".`);
+    const socket = await connectRaw(server.port);
+    const addr = localAddr(socket);
+    // Not reading yet: the answer cannot be written whole until we do.
+    socket.pause();
+    socket.write(searchRequest(query));
+    await server.waitForLine(new RegExp(`^Sending .* to ${escapeRegExp(addr)}$`), {
+      timeoutMs: 30_000,
+    });
+    server.signal('SIGTERM');
+    await server.waitForLine(/^Interrupted: /);
+    const reply = readUntilClose(socket, 30_000);
+    socket.resume();
+    const received = await reply;
+    const done = await server.waitForExit(30_000);
+    expect(received.length, `the answer was cut short${outputOf(done)}`).toBe(expected.length);
+    expect(received.equals(expected), outputOf(done)).toBe(true);
+    expect(done.exitCode, outputOf(done)).toBe(0);
+    expect(done.stdoutLines, outputOf(done)).toContain(
+      'Interrupted: closing the server, letting 1 answer being written finish (up to 2 s)',
+    );
+  }, 120_000);
 });

@@ -9,14 +9,15 @@ import { once } from 'node:events';
 import { parseArgsOrExit } from '../../shared/args.ts';
 import { formatAddress, peerAddress, serverAddress } from '../../shared/address.ts';
 import { escapeText, formatBytes, plural, shortenText } from '../../shared/bytes.ts';
+import { onShutdownSignal } from '../../shared/shutdown.ts';
 import {
   errorCode,
   explainSocketError,
   exitWithSocketError,
 } from '../../shared/socket-errors.ts';
 import {
-  encodeJson,
   FrameError,
+  jsonExcerpt,
   MessageDecoder,
   type DecodedFrame,
   type MessageHeader,
@@ -24,11 +25,19 @@ import {
 
 const { host, port, raw } = parseArgsOrExit({
   program: 'framed-receiver.ts',
+  summary:
+    'Receives framed messages on every connection and prints each one: header, then content.',
   positionals: [
-    { name: 'host', kind: 'host' },
-    { name: 'port', kind: 'port' },
+    {
+      name: 'host',
+      kind: 'host',
+      help: 'the address to listen on, e.g. 127.0.0.1 or ::1',
+    },
+    { name: 'port', kind: 'port', help: 'the port to listen on (0: any free port)' },
   ],
-  options: { raw: { kind: 'flag' } },
+  options: {
+    raw: { kind: 'flag', help: 'also print every read as it came, before decoding' },
+  },
 });
 
 // A header or a text can be up to 64 KiB and 1 MiB: show the start of it, so
@@ -43,9 +52,10 @@ try {
   exitWithSocketError(error, { address: formatAddress(host, port) });
 }
 
-// Ctrl-C: stop listening, close every open connection, and exit cleanly.
+// Ctrl-C or SIGTERM: stop listening, close every open connection, and exit
+// cleanly. The receiver never writes, so there is no answer to let finish.
 const connections = new Set<net.Socket>();
-process.once('SIGINT', () => {
+onShutdownSignal(() => {
   console.log(
     `Interrupted: closing the server and ${plural(connections.size, 'open connection')}`,
   );
@@ -90,7 +100,13 @@ async function receive(socket: net.Socket): Promise<void> {
         `Lost connection to ${peer}: ${explainSocketError(error, { address: peer })}`,
       );
     } else {
-      throw error; // anything else is a bug in this program: let it crash with its stack trace
+      // Anything else is a bug in this program, not the peer's fault; it still
+      // costs this connection only, and the log gets one line, not a stack trace.
+      const what =
+        error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      console.log(
+        `Closing connection to ${peer}: internal error: ${escapeText(shortenText(what, PREVIEW_CHARS))}`,
+      );
     }
   } finally {
     socket.destroy();
@@ -102,15 +118,21 @@ function printMessage(
   number: number,
   { header, headerBytes, content }: DecodedFrame,
 ): void {
-  // The header is UTF-8 JSON text; the decoder has checked it already. JSON allows
-  // raw newlines between its fields: escaped, they cannot start a forged log line.
+  // The header is UTF-8 JSON text; the decoder has checked it already. Its text
+  // comes from the peer, so it is escaped: an ESC or a bidi override in it shows
+  // as `\x1b` or `\u202e` instead of acting on the terminal.
   const headerText = escapeText(
     shortenText(headerBytes.toString('utf8'), PREVIEW_CHARS),
   );
   console.log(
     `Message ${number} header: ${headerText} (${plural(headerBytes.length, 'byte')})`,
   );
-  const kind = escapeText(`${header['content-type']}, ${header['content-encoding']}`);
+  const kind = escapeText(
+    shortenText(
+      `${header['content-type']}, ${header['content-encoding']}`,
+      PREVIEW_CHARS,
+    ),
+  );
   console.log(`Message ${number} content (${kind}): ${showContent(header, content)}`);
 }
 
@@ -127,8 +149,8 @@ function showContent(header: MessageHeader, content: Buffer): string {
         content,
       );
       if (header['content-type'] === 'text/json')
-        return `${shortenText(encodeJson(JSON.parse(text)).toString(), PREVIEW_CHARS)} ${size}`;
-      return `${shortenText(JSON.stringify(text), PREVIEW_CHARS)} ${size}`;
+        return `${jsonExcerpt(JSON.parse(text), PREVIEW_CHARS)} ${size}`;
+      return `${escapeText(shortenText(JSON.stringify(text), PREVIEW_CHARS))} ${size}`;
     } catch {
       // Not text in that encoding (or not JSON) after all: show the bytes themselves.
     }

@@ -14,11 +14,19 @@ import { encodeJson, encodeMessage, type EncodeOptions } from './frame.ts';
 
 const spec = {
   program: 'framed-sender.ts',
+  summary:
+    'Frames three messages (JSON, text, binary), sends them to the framed receiver and closes.',
   positionals: [
-    { name: 'host', kind: 'host' },
-    { name: 'port', kind: 'port' },
+    { name: 'host', kind: 'host', help: 'the receiver address, e.g. 127.0.0.1 or ::1' },
+    { name: 'port', kind: 'port', help: 'the receiver port' },
   ],
-  options: { 'byte-by-byte': { kind: 'flag' }, 'all-at-once': { kind: 'flag' } },
+  options: {
+    'byte-by-byte': { kind: 'flag', help: 'write one byte per write() call' },
+    'all-at-once': {
+      kind: 'flag',
+      help: 'write all three messages in a single write() call',
+    },
+  },
 } as const;
 const args = parseArgsOrExit(spec);
 const { host, port } = args;
@@ -53,7 +61,8 @@ const MESSAGES: EncodeOptions[] = [
   },
 ];
 
-const server = formatAddress(host, port);
+// The receiver is our peer: the address every line about this connection names.
+const peer = formatAddress(host, port);
 
 // write()'s callback runs once Node has handed the bytes to the operating
 // system. Waiting for it makes each write a separate send() of its own.
@@ -66,15 +75,16 @@ function write(socket: net.Socket, bytes: Uint8Array): Promise<void> {
 try {
   const socket = net.createConnection({ host, port });
   // One place for socket errors, whenever they happen: refused, reset, broken pipe.
-  socket.on('error', (error) => exitWithSocketError(error, { address: server }));
+  socket.on('error', (error) => exitWithSocketError(error, { address: peer }));
   await once(socket, 'connect');
-  console.log(`Connected to ${server}`);
+  console.log(`Connected to ${peer}`);
 
-  const frames = MESSAGES.map((message) => encodeMessage(message));
-  frames.forEach((frame, index) => {
+  const frames = MESSAGES.map((message, index) => {
+    const frame = encodeMessage(message);
     console.log(
-      `Message ${index + 1} (${MESSAGES[index]!.contentType}): ${formatBytes(frame, frame.length)}`,
+      `Message ${index + 1} (${message.contentType}): ${formatBytes(frame, frame.length)}`,
     );
+    return frame;
   });
 
   let writes = 0;
@@ -114,5 +124,5 @@ try {
   await once(socket, 'close');
   console.log('Closed the connection');
 } catch (error) {
-  exitWithSocketError(error, { address: server });
+  exitWithSocketError(error, { address: peer });
 }

@@ -4,7 +4,8 @@
 // and 'content' (reading the response), then 'closed'.
 
 import type net from 'node:net';
-import { formatBytes } from '../../shared/bytes.ts';
+import { escapeText, formatBytes } from '../../shared/bytes.ts';
+import { describeValue } from '../03-framing/frame.ts';
 import {
   ContentError,
   decodeContent,
@@ -28,11 +29,10 @@ function showResponse(response: Content): void {
   }
   const { result } = response.value;
   if (typeof result !== 'string')
-    throw new ContentError(`"result" must be a string, got ${JSON.stringify(result)}`);
-  // The text comes from the server: escaped if it holds control characters, so it cannot rewrite our terminal.
-  console.log(
-    `Got result: ${/[\x00-\x1f\x7f]/.test(result) ? JSON.stringify(result) : result}`,
-  );
+    throw new ContentError(`"result" must be a string, got ${describeValue(result)}`);
+  // The text comes from the server: escaped, so control characters, C1 codes and
+  // bidi overrides in it show as visible escapes and cannot rewrite our terminal.
+  console.log(`Got result: ${escapeText(result)}`);
   // end exercise
 }
 
@@ -43,11 +43,11 @@ export class ClientMessage extends Message {
 
   constructor(
     socket: net.Socket,
-    addr: string,
+    peer: string,
     request: Buffer,
     options: MessageOptions,
   ) {
-    super(socket, addr, options);
+    super(socket, peer, options);
     this.request = request;
   }
 
@@ -60,7 +60,7 @@ export class ClientMessage extends Message {
   write(): void {
     if (this.state !== 'request') return;
     console.log(
-      `Sending ${formatBytes(this.request, Number.POSITIVE_INFINITY)} to ${this.addr}`,
+      `Sending ${formatBytes(this.request, Number.POSITIVE_INFINITY)} to ${this.peer}`,
     );
     this.send(this.request);
     // The tutorial now tells select() to stop watching for "writable". Node reads
@@ -76,7 +76,7 @@ export class ClientMessage extends Message {
         const partial =
           this.decoder.bufferedBytes > 0 || this.decoder.state !== 'header-length';
         this.close(
-          `${this.addr} closed the connection ${partial ? 'in the middle of' : 'without sending'} a response`,
+          `${this.peer} closed the connection ${partial ? 'in the middle of' : 'without sending'} a response`,
         );
         return;
       }
@@ -85,14 +85,14 @@ export class ClientMessage extends Message {
       if (next.done) return;
       const message = next.value;
       console.log(
-        `Received response header ${jsonText(message.header)} from ${this.addr}`,
+        `Received response header ${jsonText(message.header)} from ${this.peer}`,
       );
       showResponse(decodeContent(message));
     } catch (error) {
       this.close(
         isProtocolError(error)
-          ? `malformed response from ${this.addr}: ${error.message}`
-          : String(error),
+          ? `malformed response from ${this.peer}: ${error.message}`
+          : `internal error: ${escapeText(String(error))}`,
       );
       return;
     }

@@ -5,11 +5,14 @@
 
 import type net from 'node:net';
 import {
+  describeValue,
   encodeJson,
   encodeMessage,
   FrameError,
+  jsonExcerpt,
   MessageDecoder,
   type Frame,
+  type MessageHeader,
 } from '../03-framing/frame.ts';
 import { explainSocketError } from '../../shared/socket-errors.ts';
 
@@ -52,7 +55,7 @@ export function decodeContent({ header, content }: Frame): Content {
   const encoding = header['content-encoding'];
   if (!/^utf-?8$/i.test(encoding)) {
     throw new ContentError(
-      `content-encoding ${JSON.stringify(encoding)} is not supported for text/json (only "utf-8" is)`,
+      `content-encoding ${describeValue(encoding)} is not supported for text/json (only "utf-8" is)`,
     );
   }
   let text: string;
@@ -65,13 +68,11 @@ export function decodeContent({ header, content }: Frame): Content {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ContentError(
-      `content is not valid JSON: ${JSON.stringify(text.slice(0, 40))}`,
-    );
+    throw new ContentError(`content is not valid JSON: ${describeValue(text)}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ContentError(
-      `content is JSON but not an object: ${JSON.stringify(text.slice(0, 40))}`,
+      `content is JSON but not an object: ${describeValue(value)}`,
     );
   }
   return { kind: 'json', value: value as JsonObject };
@@ -91,9 +92,12 @@ export function binaryMessage(contentType: string, bytes: Uint8Array): Buffer {
   return encodeMessage({ contentType, contentEncoding: 'binary', content: bytes });
 }
 
-/** JSON as one log line, in the same spacing as on the wire. */
-export function jsonText(value: unknown): string {
-  return encodeJson(value).toString('utf8');
+/**
+ * A peer's JSON as one log line, in the same spacing as on the wire: cut to
+ * `limit` characters and escaped, so a huge or hostile value stays one safe line.
+ */
+export function jsonText(value: unknown, limit = 1024): string {
+  return jsonExcerpt(value, limit);
 }
 
 export interface MessageOptions {
@@ -101,7 +105,19 @@ export interface MessageOptions {
   maxContentLength: number;
   /** Close the connection when no data has moved either way for this long. */
   idleTimeoutSeconds: number;
+  /** Close the connection when the whole exchange has taken this long, however steadily bytes move. */
+  deadlineSeconds: number;
+  /** Called once a request's header is whole, before its content is buffered; throw to refuse it. */
+  onHeader?: (header: MessageHeader) => void;
 }
+
+/**
+ * After our side is done, how long we keep reading (and dropping) what the
+ * peer still sends before we let the socket go. Closing a socket while bytes
+ * arrive makes the system answer them with a reset, and a reset can destroy
+ * the answer we just sent before the peer has read it: see close().
+ */
+export const LINGER_MS = 2_000;
 
 /**
  * One connection and the one message exchange on it. The event loop calls in:
@@ -112,17 +128,21 @@ export interface MessageOptions {
 export abstract class Message {
   readonly socket: net.Socket;
   /** The peer's address, `127.0.0.1:53122`, as the log prints it. */
-  readonly addr: string;
+  readonly peer: string;
   /** Lesson 03's decoder: the header-length, header and content states live in it. */
   protected readonly decoder: MessageDecoder;
   protected closed = false;
   private readonly idleTimeoutMs: number;
+  private readonly deadline: NodeJS.Timeout;
 
-  constructor(socket: net.Socket, addr: string, options: MessageOptions) {
+  constructor(socket: net.Socket, peer: string, options: MessageOptions) {
     this.socket = socket;
-    this.addr = addr;
+    this.peer = peer;
     this.idleTimeoutMs = options.idleTimeoutSeconds * 1000;
-    this.decoder = new MessageDecoder({ maxContentLength: options.maxContentLength });
+    this.decoder = new MessageDecoder({
+      maxContentLength: options.maxContentLength,
+      onHeader: options.onHeader,
+    });
     // The Python classes wait in select() and call read() or write() for each
     // event. There is no select() here: Node's event loop calls these listeners.
     socket.on('data', (chunk: Buffer) => this.read(chunk));
@@ -130,16 +150,29 @@ export abstract class Message {
     socket.on('end', () => this.read(null));
     // A reset or another socket error ends this connection, and only this one.
     socket.on('error', (error) =>
-      this.close(explainSocketError(error, { address: addr })),
+      this.close(explainSocketError(error, { address: peer }), 'now'),
     );
-    socket.on('close', () => this.close());
+    socket.on('close', () => {
+      clearTimeout(this.deadline);
+      this.close();
+    });
     // A peer that connects and then goes quiet would hold its socket and buffers
     // forever. 'timeout' fires when nothing was sent or received for that long.
+    // It is an idle timer: every byte restarts it, so a peer sending one byte
+    // just before it fires is never caught by it.
     socket.setTimeout(this.idleTimeoutMs, () => {
       this.close(
-        `idle timeout: no data to or from ${addr} for ${options.idleTimeoutSeconds} s`,
+        `idle timeout: no data to or from ${peer} for ${options.idleTimeoutSeconds} s`,
       );
     });
+    // The deadline catches what the idle timer cannot: a peer that trickles.
+    // It counts from the start of the exchange and nothing restarts it.
+    this.deadline = setTimeout(() => {
+      this.close(
+        `deadline: the exchange with ${peer} did not finish within ${options.deadlineSeconds} s`,
+        'now',
+      );
+    }, options.deadlineSeconds * 1000);
   }
 
   /** Takes the next chunk from the peer, or null when the peer has closed its side. */
@@ -167,17 +200,35 @@ export abstract class Message {
     return this.socket.writableLength === 0;
   }
 
-  /** Closes the connection, once: later calls, from any event, do nothing. */
-  close(problem?: string): void {
-    if (this.closed) return;
+  /**
+   * Closes the connection, once: later calls, from any event, do nothing.
+   * 'linger' (the usual way) sends what is queued, then FIN, and goes on reading
+   * until the peer closes too; 'now' drops the connection at once.
+   */
+  close(problem?: string, how: 'linger' | 'now' = 'linger'): void {
+    if (this.closed) {
+      if (how === 'now') this.socket.destroy();
+      return;
+    }
     this.closed = true;
+    clearTimeout(this.deadline);
     if (problem !== undefined) this.report(problem);
-    console.log(`Closing connection to ${this.addr}`);
-    // Python's sock.close(): send what is still queued, then FIN, then let the
-    // socket go. destroySoon() waits for the queue to drain, so a peer that
-    // never reads would keep this socket forever: the idle timer, still
-    // running, destroys it outright if the queue does not move.
+    console.log(`Closing connection to ${this.peer}`);
+    if (how === 'now' || this.socket.destroyed) {
+      this.socket.destroy();
+      return;
+    }
+    // A lingering close. Python's sock.close() would drop the socket at once,
+    // and bytes still arriving would be answered with a reset (RST), which can
+    // throw away our answer in the peer's receive buffer before it is read.
+    // end() is shutdown(SHUT_WR): the queued bytes, then FIN. We keep reading
+    // (read() drops the bytes) until the peer's FIN, when Node closes the
+    // socket by itself, or for LINGER_MS after our FIN at most.
+    this.socket.end(() => {
+      setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    });
+    // A peer that never reads would keep our queued bytes, and the socket,
+    // forever: the idle timer, still running, destroys it if the queue does not move.
     this.socket.setTimeout(this.idleTimeoutMs, () => this.socket.destroy());
-    this.socket.destroySoon();
   }
 }

@@ -3,7 +3,15 @@
 // Its states, in order: 'header-length', 'header', 'content' (all three read the
 // request), 'response' (writing the answer), 'closed'.
 
-import { escapeBytes, formatBytes, plural, shortenText } from '../../shared/bytes.ts';
+import type net from 'node:net';
+import {
+  escapeBytes,
+  escapeText,
+  formatBytes,
+  plural,
+  shortenText,
+} from '../../shared/bytes.ts';
+import { describeValue, type MessageHeader } from '../03-framing/frame.ts';
 import {
   binaryMessage,
   ContentError,
@@ -14,6 +22,7 @@ import {
   Message,
   type Content,
   type JsonObject,
+  type MessageOptions,
 } from './message.ts';
 
 /** The search table. A Map, so a query such as "constructor" is looked up as a key, never as a property. */
@@ -38,6 +47,45 @@ type Request =
   | { kind: 'other-action'; json: JsonObject; action: string }
   | { kind: 'binary'; contentType: string; bytes: Buffer };
 
+/**
+ * Request content all connections may hold at once. The content cap bounds one
+ * request; without this, 200 clients each announcing just under the cap would
+ * still make the server set aside 200 times as much. A request's announced
+ * content-length is reserved when its header arrives, before any content is
+ * kept, and given back when its connection closes.
+ */
+export class RequestBudget {
+  readonly limit: number;
+  private reserved = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  /** Reserves `bytes`, or throws a BusyError if that would go above the limit. */
+  reserve(bytes: number, peer: string): void {
+    if (this.reserved + bytes > this.limit) {
+      throw new BusyError(
+        `server busy: the ${plural(bytes, 'byte')} ${peer} announced would take the requests being read above ${this.limit} bytes (--max-buffered)`,
+      );
+    }
+    this.reserved += bytes;
+  }
+
+  release(bytes: number): void {
+    this.reserved -= bytes;
+  }
+}
+
+/** The server has no room for a request right now: not the client's fault, but it still costs its connection. */
+export class BusyError extends Error {
+  override name = 'BusyError';
+}
+
+export interface ServerOptions extends MessageOptions {
+  budget: RequestBudget;
+}
+
 /** Checks what a JSON request holds; the tutorial would answer `invalid action "None"` instead. */
 function parseRequest(content: Content): Request {
   if (content.kind === 'binary') return content;
@@ -45,12 +93,12 @@ function parseRequest(content: Content): Request {
   const { action, value } = json;
   if (action === undefined) throw new ContentError('"action" is missing');
   if (typeof action !== 'string')
-    throw new ContentError(`"action" must be a string, got ${JSON.stringify(action)}`);
+    throw new ContentError(`"action" must be a string, got ${describeValue(action)}`);
   if (action !== 'search') return { kind: 'other-action', json, action };
   if (value === undefined) throw new ContentError('"value" of a search is missing');
   if (typeof value !== 'string')
     throw new ContentError(
-      `"value" of a search must be a string, got ${JSON.stringify(value)}`,
+      `"value" of a search must be a string, got ${describeValue(value)}`,
     );
   return { kind: 'search', json, value };
 }
@@ -76,14 +124,38 @@ function createResponse(request: Request): Buffer {
   return jsonMessage(answerJson(request));
 }
 
+/** Why a connection is closed, in one line: a peer's mistake, no room, or (never from peer input) a bug here. */
+function closeReason(error: unknown, peer: string): string {
+  if (isProtocolError(error)) return `protocol error from ${peer}: ${error.message}`;
+  if (error instanceof BusyError) return error.message;
+  const what =
+    error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return `internal error while serving ${peer}: ${escapeText(shortenText(what, 200))}`;
+}
+
 export class ServerMessage extends Message {
   private request: Request | undefined;
+  /** The answer, once it is being written: its presence is what the 'response' state means. */
   private response: Buffer | undefined;
   private ignoredExtra = false;
+  private readonly budget: RequestBudget;
+  private reservedBytes = 0;
+
+  constructor(socket: net.Socket, peer: string, options: ServerOptions) {
+    super(socket, peer, {
+      ...options,
+      // Room for the content is reserved as soon as the header says how much is coming.
+      onHeader: (header: MessageHeader) => {
+        options.budget.reserve(header['content-length'], peer);
+        this.reservedBytes = header['content-length'];
+      },
+    });
+    this.budget = options.budget;
+  }
 
   get state(): ServerState {
     if (this.closed) return 'closed';
-    if (this.request !== undefined) return 'response';
+    if (this.response !== undefined) return 'response';
     return this.decoder.state;
   }
 
@@ -100,7 +172,7 @@ export class ServerMessage extends Message {
       if (chunk === null) {
         // Throws if the peer stopped in the middle of a request.
         this.decoder.end();
-        this.close(`${this.addr} closed the connection without sending a request`);
+        this.close(`${this.peer} closed the connection without sending a request`);
         return;
       }
       // exercise(read-request): Give the chunk to the decoder; once it hands back the first whole message, decode and check it (decodeContent, parseRequest) and keep it in this.request.
@@ -112,30 +184,37 @@ export class ServerMessage extends Message {
       this.request = parseRequest(decodeContent(next.value));
       // end exercise
       this.logRequest(this.request);
+      this.respond(this.request);
       // Bytes that came in the same chunk after the request are not a second request.
       if (this.decoder.bufferedBytes > 0) this.ignoreExtra(this.decoder.bufferedBytes);
     } catch (error) {
-      // Whatever this client sent, it costs this client its connection, never the server.
-      // A bug in our own code is logged with its stack, so it can be found; it still costs only this connection.
-      const reason = isProtocolError(error)
-        ? `protocol error from ${this.addr}: ${error.message}`
-        : `internal error while serving ${this.addr}: ${error instanceof Error ? error.stack : String(error)}`;
+      // Whatever this client sent, it costs this client its connection, never
+      // the server, and the log gets one line saying why.
+      const reason = closeReason(error, this.peer);
       this.close(reason);
       return;
     }
     this.write();
   }
 
+  /** Builds the answer and queues it: from here on the state is 'response'. */
+  private respond(request: Request): void {
+    const response = createResponse(request);
+    this.response = response;
+    console.log(`Sending ${formatBytes(response, LOG_LIMIT)} to ${this.peer}`);
+    this.send(response);
+  }
+
   write(): void {
-    if (this.state !== 'response') return;
-    if (this.response === undefined) {
-      this.response = createResponse(this.request!);
-      console.log(`Sending ${formatBytes(this.response, LOG_LIMIT)} to ${this.addr}`);
-      this.send(this.response);
-    } else if (this.allSent) {
-      // The response is out: nothing is left to do on this connection.
-      this.close();
-    }
+    // The response is out: nothing is left to do on this connection.
+    if (this.state === 'response' && this.allSent) this.close();
+  }
+
+  override close(problem?: string, how: 'linger' | 'now' = 'linger'): void {
+    super.close(problem, how);
+    // The request's reserved room is given back once, whichever way the connection ends.
+    this.budget.release(this.reservedBytes);
+    this.reservedBytes = 0;
   }
 
   /** Says once that bytes after the request are being dropped, so a chatty client cannot flood the log. */
@@ -143,7 +222,7 @@ export class ServerMessage extends Message {
     if (this.ignoredExtra) return;
     this.ignoredExtra = true;
     console.log(
-      `Ignoring ${plural(length, 'byte')} that ${this.addr} sent after its request, and anything after them`,
+      `Ignoring ${plural(length, 'byte')} that ${this.peer} sent after its request, and anything after them`,
     );
   }
 
@@ -151,11 +230,11 @@ export class ServerMessage extends Message {
     if (request.kind === 'binary') {
       // The content type came from the client: escaped, it cannot break the log line.
       console.log(
-        `Received ${shortenText(escapeBytes(Buffer.from(request.contentType)), LOG_LIMIT)} request from ${this.addr}`,
+        `Received ${shortenText(escapeBytes(Buffer.from(request.contentType)), LOG_LIMIT)} request from ${this.peer}`,
       );
     } else {
       console.log(
-        `Received request ${shortenText(jsonText(request.json), LOG_LIMIT)} from ${this.addr}`,
+        `Received request ${jsonText(request.json, LOG_LIMIT)} from ${this.peer}`,
       );
     }
   }

@@ -298,6 +298,8 @@ export class RunningProgram {
       this.subprocess.stderr?.destroy();
       await reading;
     }
+    this.stdoutStore.compact();
+    this.stderrStore.compact();
     this.settled = true;
     running.delete(this);
     this.notify();

@@ -69,6 +69,14 @@ export class LineStore {
     }
   }
 
+  /** Cuts the lines beyond the first `head` and last `tail` now (the program has finished). */
+  compact(): void {
+    const extra = this.lines.length - this.head - this.tail;
+    if (extra <= 0) return;
+    this.lines.splice(this.head, extra);
+    this.cutLines += extra;
+  }
+
   /** The line with number `index` (0-based, counting cut lines too), or undefined when it was cut. */
   at(index: number): string | undefined {
     if (index < this.head || this.cutLines === 0) return this.lines[index];

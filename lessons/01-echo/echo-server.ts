@@ -55,7 +55,9 @@ try {
   // TCP is a byte stream, so "Hello, world" may arrive whole, or in pieces.
   // `destroyOnReturn: false` matters: by default, leaving this loop destroys the
   // socket at once, throwing away any echo still queued inside Node.
-  // exercise(echo-loop): Read the client's bytes chunk by chunk, log each as `Received ${formatBytes(data)} from ${client}`, and write it straight back, waiting for 'drain' when write() returns false.
+  // exercise(echo-loop): Read the client's bytes chunk by chunk, log each as `Received
+  //   ${formatBytes(data)} from ${client}`, and write it straight back, waiting for
+  //   'drain' when write() returns false.
   for await (const data of connection.iterator({
     destroyOnReturn: false,
   }) as AsyncIterable<Buffer>) {

@@ -291,7 +291,9 @@ export class MessageDecoder {
 
   private readHeaderLength(): boolean {
     if (this.buffered < HEADER_LENGTH_BYTES) return false;
-    // exercise(read-header-length): Take the 2-byte prefix, read it as an unsigned big-endian number, reject it if it is above maxHeaderLength, and keep it in headerLength.
+    // exercise(read-header-length): Take the 2-byte prefix, read it as an unsigned
+    //   big-endian number, reject it if it is above maxHeaderLength, and keep it in
+    //   headerLength.
     // Python: struct.unpack(">H", ...)[0]. The prefix is checked at once: a peer
     // announcing a header we will not accept is stopped before it sends it.
     const length = this.take(HEADER_LENGTH_BYTES).readUInt16BE(0);

@@ -3,7 +3,9 @@
 // and the failure block a beginner reads. No colour unless asked for.
 
 import { describe, expect, test } from 'vitest';
-import type { CheckError, TestOutcome } from './exercise/events.ts';
+import { EVENT_PREFIX, type CheckError, type TestOutcome } from './exercise/events.ts';
+import { clipText } from './exercise/reporter.ts';
+import { parseEvent } from './exercise/run-checks.ts';
 import {
   checkLine,
   collapseStacks,
@@ -229,5 +231,25 @@ describe('what a failure report never cuts', () => {
     };
     const lines = describeError({ message: 'boom' }, plain, [transcript]);
     expect(lines.filter((line) => line.trim() === '... 99998 more lines ...')).toHaveLength(1);
+  });
+});
+
+describe('events between the checks and the checker', () => {
+  test('a malformed or cut event line is skipped, not thrown', () => {
+    expect(parseEvent(`${EVENT_PREFIX}{"type": "test", "file": "x`)).toBeUndefined();
+    expect(parseEvent(`${EVENT_PREFIX}42`)).toBeUndefined();
+    expect(parseEvent(`${EVENT_PREFIX}{"type":"end","errors":[]}`)).toEqual({
+      type: 'end',
+      errors: [],
+    });
+  });
+
+  test('clipText keeps the start and end of a huge message within its limit', () => {
+    const text = `start ${'x'.repeat(100_000)} end`;
+    const clipped = clipText(text, 1_000) ?? '';
+    expect(clipped.length).toBeLessThan(1_100);
+    expect(clipped.startsWith('start ')).toBe(true);
+    expect(clipped.endsWith(' end')).toBe(true);
+    expect(clipped).toContain('characters left out');
   });
 });

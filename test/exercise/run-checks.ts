@@ -4,7 +4,8 @@
 
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { ROOT } from '../paths.ts';
 import { killMarked, PROGRAM_MARKER } from '../process-tree.ts';
 import { EVENT_PREFIX, type CheckError, type CheckEvent, type TestOutcome } from './events.ts';
@@ -96,34 +97,6 @@ async function runVitest(options: RunOptions, runId: string): Promise<RunResult>
     other.push(line.length > OTHER_LINE_CHARS ? `${line.slice(0, OTHER_LINE_CHARS)}…` : line);
     if (other.length > OTHER_LINES) other.shift();
   };
-  const child = execa(
-    process.execPath,
-    [
-      VITEST,
-      'run',
-      '--config',
-      options.config ?? DEFAULT_CONFIG,
-      `--reporter=${REPORTER}`,
-      ...(options.testNamePattern === undefined
-        ? []
-        : [`--testNamePattern=${options.testNamePattern}`]),
-      ...options.files,
-    ],
-    {
-      cwd: ROOT,
-      reject: false,
-      buffer: false,
-      cancelSignal: options.signal,
-      env: {
-        WORKBOOK_LESSON_DIRS: JSON.stringify(options.lessonDirs ?? {}),
-        WORKBOOK_CHECKER: '1',
-        WORKBOOK_RUN_ID: runId,
-        NO_COLOR: '1',
-        FORCE_COLOR: '0',
-        ...options.env,
-      },
-    },
-  );
   const handleLine = (line: string) => {
     if (!line.startsWith(EVENT_PREFIX)) return keep(line);
     const event = parseEvent(line);
@@ -141,22 +114,53 @@ async function runVitest(options: RunOptions, runId: string): Promise<RunResult>
     if (event.type === 'end') unhandled.push(...event.errors);
     options.onEvent?.(event);
   };
-  const read = async (from: 'stdout' | 'stderr') => {
-    for await (const line of child.iterable({ from })) {
-      if (from === 'stdout') handleLine(String(line));
-      else keep(String(line));
-    }
+  // node:child_process and node:readline, not execa: the learner's command starts
+  // faster without it (execa takes longer to load than this whole module).
+  const child = spawn(
+    process.execPath,
+    [
+      VITEST,
+      'run',
+      '--config',
+      options.config ?? DEFAULT_CONFIG,
+      `--reporter=${REPORTER}`,
+      ...(options.testNamePattern === undefined
+        ? []
+        : [`--testNamePattern=${options.testNamePattern}`]),
+      ...options.files,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: options.signal,
+      env: {
+        ...process.env,
+        WORKBOOK_LESSON_DIRS: JSON.stringify(options.lessonDirs ?? {}),
+        WORKBOOK_CHECKER: '1',
+        WORKBOOK_RUN_ID: runId,
+        NO_COLOR: '1',
+        FORCE_COLOR: '0',
+        ...options.env,
+      },
+    },
+  );
+  const exited = new Promise<number | undefined>((resolve) => {
+    child.once('close', (code) => resolve(code ?? undefined));
+    child.once('error', () => resolve(undefined));
+  });
+  const read = async (stream: NodeJS.ReadableStream, onLine: (line: string) => void) => {
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) onLine(line);
   };
-  const [result] = await Promise.all([
-    child,
-    read('stdout').catch(() => {}),
-    read('stderr').catch(() => {}),
+  await Promise.all([
+    read(child.stdout, handleLine).catch(() => {}),
+    read(child.stderr, keep).catch(() => {}),
   ]);
+  const exitCode = await exited;
   return {
     modules,
     unhandled,
-    exitCode: result.exitCode,
+    exitCode,
     otherOutput: other.join('\n'),
-    aborted: result.isCanceled === true,
+    aborted: options.signal?.aborted === true,
   };
 }

@@ -18,6 +18,7 @@ import {
 import {
   lessonPaths,
   lessonRegions,
+  loadCheckRegions,
   loadHints,
   loadKnownBad,
   missingPart,
@@ -93,6 +94,10 @@ describe.each(present.map((lesson) => [lesson.folder, lesson] as const))(
             `${region}: "${hint}" is not a question; a hint leads with a question, it does not give the answer`,
           );
         }
+      }
+      for (const [title, region] of Object.entries(loadCheckRegions(lesson))) {
+        if (!regions.includes(region))
+          problems.push(`"checks" maps "${title}" to "${region}", which is not an exercise region`);
       }
       expect(problems, path.relative(process.cwd(), paths.hints)).toEqual([]);
     });

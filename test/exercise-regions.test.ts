@@ -306,6 +306,21 @@ const choice = (output: string, copy: (file: string) => string | undefined = sta
 };
 
 describe('chooseRegion', () => {
+  test("takes the region hints.json's checks map names for the failing check before any guess", () => {
+    const output = 'AssertionError: expected 1 to be 0\n    at /w/client-message.ts:3:1';
+    expect(chooseRegion(APP, output, () => undefined, 'read-request')).toMatchObject({
+      file: 'server-message.ts',
+      region: { name: 'read-request' },
+      why: 'check-map',
+    });
+    expect(chooseRegion(APP, output, () => undefined, 'no-such-region')?.why).toBe(
+      'file-in-output',
+    );
+    // A TODO stub the output shows is no guess: it comes first.
+    const todo = 'Error: TODO(show-result): write this part of client-message.ts';
+    expect(chooseRegion(APP, todo, () => undefined, 'read-request')?.why).toBe('todo-in-output');
+  });
+
   test('picks the region whose TODO(name) the failing output shows, the earliest shown first', () => {
     const output = [
       '--- app-server.ts 127.0.0.1 0 (exit code 1)',

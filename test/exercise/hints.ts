@@ -1,9 +1,10 @@
 // Which hint `npm run check` shows for a failing check. Hints belong to exercise
 // regions (lessons/NN-slug/hints.json: { "hints": { "<region>": ["...?"] } }),
 // so the hint shown is about the TODO the failure is about:
-//   0. the region hints.json's "checks" names for the failing check's title;
 //   1. a region whose `TODO(<name>)` the failing check's output shows (the
 //      starter's stub throws `Error: TODO(<name>): ...`, and the transcripts show it);
+//   then the region hints.json's "checks" names for the failing check's title
+//      (`{ "checks": { "<exact check title>": "<region>" } }`), before any guess:
 //   2. else a region whose file the output names (a stack frame, a program);
 //   3. else the first region whose TODO is still in the learner's copy;
 //   4. else the lesson's first region.
@@ -80,8 +81,6 @@ export function chooseRegion(
 ): RegionChoice | undefined {
   const all = files.flatMap(({ file, regions }) => regions.map((region) => ({ file, region })));
   if (all.length === 0) return undefined;
-  const byMap = all.find((entry) => entry.region.name === mapped);
-  if (byMap) return { ...byMap, why: 'check-map' };
   const earliest = <T>(entries: { at: number; value: T }[]): T | undefined =>
     entries.sort((a, b) => a.at - b.at)[0]?.value;
 
@@ -92,6 +91,9 @@ export function chooseRegion(
     }),
   );
   if (named) return { ...named, why: 'todo-in-output' };
+  // Then the TODO hints.json names for this check: its author knows what the check is about.
+  const byMap = all.find((entry) => entry.region.name === mapped);
+  if (byMap) return { ...byMap, why: 'check-map' };
 
   const texts = new Map(files.map(({ file }) => [file, copyText(file)]));
   const unfinished = (entry: { file: string; region: Region }) =>

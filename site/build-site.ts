@@ -19,7 +19,7 @@ import {
   type RenderEnv,
 } from './markdown.ts';
 import { renderPage, SITE_TITLE, type NavLink } from './template.ts';
-import { captureTranscripts, type Transcript } from './transcripts.ts';
+import { captureTranscripts, terminalLines, type LessonRun } from './transcripts.ts';
 
 export { BuildError };
 export const DEFAULT_OUT_DIR = path.join(ROOT, 'site', 'dist');
@@ -73,13 +73,13 @@ function lessonSources(lesson: LessonEntry): string[] {
   return [...programs, ...modules];
 }
 
-function terminalsMarkdown(lesson: LessonEntry, transcripts: Transcript[]): string {
+function terminalsMarkdown(lesson: LessonEntry, transcripts: LessonRun[]): string {
   if (transcripts.length === 0) return '';
   const panes = transcripts.map((transcript, index) => {
     const label =
       `Terminal ${index === 0 ? 1 : 2}: the ${transcript.program.role}` +
       (transcripts.length > 2 && index > 0 ? ` (${transcript.program.file})` : '');
-    const shown = [`$ ${transcript.command}`, ...transcript.lines].join('\n');
+    const shown = terminalLines(transcript.transcript).join('\n');
     return `<div class="terminal"><p class="terminal-title">${label}</p>\n\n${fence(shown, 'console')}\n</div>\n`;
   });
   const steps = lesson.programs.map(

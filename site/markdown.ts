@@ -9,6 +9,7 @@ import markdownIt, { type MarkdownIt, type StateBlock, type Token } from 'markdo
 import GithubSlugger from 'github-slugger';
 import { githubAlerts } from './alerts.ts';
 import { codeBlock, escapeHtml, languageOf, useShiki } from './highlight.ts';
+import { escapeRegExp, ROOT } from '../test/paths.ts';
 
 /** A build error a lesson author can act on: it names the file, the line and the fix. */
 export class BuildError extends Error {
@@ -48,7 +49,7 @@ export interface RenderEnv {
   slugger?: GithubSlugger;
 }
 
-export const ROOT = path.resolve(import.meta.dirname, '..');
+export { ROOT };
 const DIAGRAM_DIR = path.join(import.meta.dirname, 'diagrams');
 const DIRECTIVE = /^<!--\s*(include|diagram):\s*(.*?)\s*-->\s*$/;
 
@@ -60,7 +61,7 @@ export function repoPath(absolute: string): string {
 export function extractRegion(source: string, region: string): string | undefined {
   const lines = source.split('\n');
   const marker = (word: string) =>
-    new RegExp(`^\\s*//\\s*#${word}\\s+${region.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+    new RegExp(`^\\s*//\\s*#${word}\\s+${escapeRegExp(region)}\\s*$`);
   const start = lines.findIndex((line) => marker('region').test(line));
   if (start === -1) return undefined;
   const end = lines.findIndex((line, index) => index > start && marker('endregion').test(line));

@@ -7,15 +7,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LessonEntry, ProgramEntry } from '../lessons/manifest.ts';
-import { ROOT, runProgram, startServer, type ProgramResult } from '../test/harness.ts';
+import { runProgram, startServer, type ProgramResult } from '../test/harness.ts';
+import { ROOT } from '../test/paths.ts';
+import { linesWithCut, transcriptText, type Transcript } from '../test/transcript.ts';
 import { BuildError } from './markdown.ts';
 
-export interface Transcript {
+/** One program of a lesson's real run: its transcript, with the command as the lesson text runs it. */
+export interface LessonRun {
   program: ProgramEntry;
-  /** The command as the lesson text runs it, from the workbook folder. */
-  command: string;
-  /** What the terminal shows: the command, then the program's output. */
-  lines: string[];
+  transcript: Transcript;
+}
+
+/** What a terminal shows for a transcript: the command, then what the program printed. */
+export function terminalLines(transcript: Transcript): string[] {
+  return [
+    `$ ${transcript.command}`,
+    ...linesWithCut(transcript.stdout, transcript.cut?.stdout),
+    ...linesWithCut(transcript.stderr, transcript.cut?.stderr),
+  ];
 }
 
 /**
@@ -32,10 +41,6 @@ const FIRST_PLACEHOLDER_PORT = 50001;
 
 export function commandFor(lesson: LessonEntry, program: ProgramEntry): string {
   return ['npx tsx', `lessons/${lesson.folder}/${program.file}`, ...program.args].join(' ');
-}
-
-function outputLines(result: ProgramResult): string[] {
-  return [...result.stdoutLines, ...result.stderrLines];
 }
 
 /**
@@ -116,7 +121,7 @@ function normalisePorts(lines: string[], serverPort: number, manifestPort: strin
  * terminal showed; [] for a lesson without a server and a client. A program that
  * fails fails the build with its output.
  */
-export async function captureTranscripts(lesson: LessonEntry): Promise<Transcript[]> {
+export async function captureTranscripts(lesson: LessonEntry): Promise<LessonRun[]> {
   const serverEntry = lesson.programs.find((program) => program.role === 'server');
   const clients = lesson.programs.filter((program) => program.role === 'client');
   if (serverEntry === undefined || clients.length === 0) return [];
@@ -145,7 +150,7 @@ export async function captureTranscripts(lesson: LessonEntry): Promise<Transcrip
       if (result.exitCode !== 0)
         throw fail(
           `${client.file} exited with code ${result.exitCode}`,
-          result.transcript + '\n' + server.transcript(),
+          `${transcriptText(result.transcript)}\n${transcriptText(server.transcript())}`,
         );
     }
     const exitedByItself = await serverSettled(server);
@@ -156,38 +161,39 @@ export async function captureTranscripts(lesson: LessonEntry): Promise<Transcrip
     if (serverResult.exitCode !== 0)
       throw fail(
         `${serverEntry.file} exited with code ${serverResult.exitCode}`,
-        serverResult.transcript,
+        transcriptText(serverResult.transcript),
       );
 
-    // Ports are numbered in the order the server's transcript shows them.
-    const serverLines = exitedByItself
-      ? outputLines(serverResult)
+    // Ctrl-C is shown where the terminal shows it: after what the server printed before it.
+    const serverStdout = exitedByItself
+      ? serverResult.stdoutLines
       : [
           ...serverResult.stdoutLines.slice(0, printedBeforeCtrlC),
           '^C',
           ...serverResult.stdoutLines.slice(printedBeforeCtrlC),
-          ...serverResult.stderrLines,
         ];
-    const all = normalisePorts(
-      [...serverLines, ...clientResults.flatMap(outputLines)],
-      server.port,
-      manifestPort,
-    );
-    const transcripts: Transcript[] = [];
-    let offset = serverLines.length;
-    transcripts.push({
-      program: serverEntry,
-      command: commandFor(lesson, serverEntry),
-      lines: all.slice(0, serverLines.length),
+    // Ports are numbered in the order the terminals show them, the server's first.
+    const streams = [
+      serverStdout,
+      serverResult.stderrLines,
+      ...clientResults.flatMap((result) => [result.stdoutLines, result.stderrLines]),
+    ];
+    const normalised = normalisePorts(streams.flat(), server.port, manifestPort);
+    let offset = 0;
+    const take = (count: number) => normalised.slice(offset, (offset += count));
+    const run = (program: ProgramEntry, result: ProgramResult, stdoutCount: number): LessonRun => ({
+      program,
+      transcript: {
+        ...result.transcript,
+        command: commandFor(lesson, program),
+        stdout: take(stdoutCount),
+        stderr: take(result.stderrLines.length),
+      },
     });
+    const transcripts = [run(serverEntry, serverResult, serverStdout.length)];
     clients.forEach((client, index) => {
-      const count = outputLines(clientResults[index]!).length;
-      transcripts.push({
-        program: client,
-        command: commandFor(lesson, client),
-        lines: all.slice(offset, offset + count),
-      });
-      offset += count;
+      const result = clientResults[index];
+      if (result !== undefined) transcripts.push(run(client, result, result.stdoutLines.length));
     });
     return transcripts;
   } finally {

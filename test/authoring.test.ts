@@ -18,6 +18,7 @@ import {
 import {
   lessonPaths,
   lessonRegions,
+  loadCheckRegions,
   loadHints,
   loadKnownBad,
   missingPart,
@@ -94,6 +95,10 @@ describe.each(present.map((lesson) => [lesson.folder, lesson] as const))(
           );
         }
       }
+      for (const [title, region] of Object.entries(loadCheckRegions(lesson))) {
+        if (!regions.includes(region))
+          problems.push(`"checks" maps "${title}" to "${region}", which is not an exercise region`);
+      }
       expect(problems, path.relative(process.cwd(), paths.hints)).toEqual([]);
     });
 
@@ -157,13 +162,17 @@ describe.each(present.map((lesson) => [lesson.folder, lesson] as const))(
           titles,
           `no check titled "${variant.failsCheck}" in test/${lesson.folder}.test.ts`,
         ).toContain(variant.failsCheck);
-        const check = result.tests.find((entry) => entry.name === variant.failsCheck)!;
+        const check = result.tests.find((entry) => entry.name === variant.failsCheck);
+        if (check === undefined) return;
         expect(
           check.state,
           `${variant.name} (${variant.description}) passed "${variant.failsCheck}": that check does not catch this breakage`,
         ).toBe('failed');
         // It must fail for the breakage, not because the broken copy cannot even start.
-        const why = check.errors.map((error) => error.message).join('\n');
+        const why = [
+          ...check.errors.map((error) => error.message),
+          ...(check.transcripts ?? []).flatMap((transcript) => transcript.stderr),
+        ].join('\n');
         expect(
           why,
           `${variant.name} fails only because the program does not start or compile`,

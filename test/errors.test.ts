@@ -1,6 +1,7 @@
 // Every program in every lesson fails the same clear way: one line naming the
 // error and its usual cause, exit 1, no stack trace. Programs come from the
 // manifest, so a new lesson is covered as soon as it is listed there.
+// @lesson-checks
 
 import { describe, expect, test } from 'vitest';
 import { lessons } from '../lessons/manifest.ts';

@@ -3,7 +3,9 @@
 // and the failure block a beginner reads. No colour unless asked for.
 
 import { describe, expect, test } from 'vitest';
-import type { CheckError, TestOutcome } from './exercise/events.ts';
+import { EVENT_PREFIX, type CheckError, type TestOutcome } from './exercise/events.ts';
+import { clipText } from './exercise/reporter.ts';
+import { parseEvent } from './exercise/run-checks.ts';
 import {
   checkLine,
   collapseStacks,
@@ -11,27 +13,31 @@ import {
   failedLine,
   formatFailure,
   makeStyle,
-  parseFailureMessage,
   shortenLines,
+  splitMessage,
 } from './exercise/format.ts';
+import type { Transcript } from './transcript.ts';
 
 const plain = makeStyle(false);
 
-const TRANSCRIPTS = [
-  '--- echo-client.ts 127.0.0.1 38247 (exit code 1)',
-  '  stdout:',
-  '    Connected to 127.0.0.1:38247',
-  '  stderr:',
-  '    Error: TODO(send-and-finish): write this part of echo-client.ts',
-  '--- echo-server.ts 127.0.0.1 0 (still running)',
-  '  stdout:',
-  '    Listening on 127.0.0.1:38247',
-  '  (stderr: nothing)',
-].join('\n');
+const TRANSCRIPTS: Transcript[] = [
+  {
+    command: 'echo-client.ts 127.0.0.1 38247',
+    status: 'exit code 1',
+    stdout: ['Connected to 127.0.0.1:38247'],
+    stderr: ['Error: TODO(send-and-finish): write this part of echo-client.ts'],
+  },
+  {
+    command: 'echo-server.ts 127.0.0.1 0',
+    status: 'still running',
+    stdout: ['Listening on 127.0.0.1:38247'],
+    stderr: [],
+  },
+];
 
 const EXIT_CODE_FAILURE: CheckError = {
   name: 'AssertionError',
-  message: `\n${TRANSCRIPTS}: expected 1 to be 0 // Object.is equality`,
+  message: 'expected 1 to be 0 // Object.is equality',
   expected: '0',
   actual: '1',
   diff: '- Expected\n+ Received\n\n- 0\n+ 1',
@@ -62,58 +68,18 @@ describe('checkLine', () => {
   });
 });
 
-describe('parseFailureMessage', () => {
-  test("splits a check message into the transcripts and vitest's comparison", () => {
-    expect(parseFailureMessage(EXIT_CODE_FAILURE.message)).toEqual({
-      lead: '',
-      assertion: 'expected 1 to be 0 // Object.is equality',
-      transcripts: [
-        {
-          command: 'echo-client.ts 127.0.0.1 38247',
-          status: 'exit code 1',
-          stdout: ['Connected to 127.0.0.1:38247'],
-          stderr: ['Error: TODO(send-and-finish): write this part of echo-client.ts'],
-        },
-        {
-          command: 'echo-server.ts 127.0.0.1 0',
-          status: 'still running',
-          stdout: ['Listening on 127.0.0.1:38247'],
-          stderr: [],
-        },
-      ],
+describe('splitMessage', () => {
+  test("splits the check's own words from vitest's comparison", () => {
+    expect(splitMessage('the echoed bytes differ: expected false to be true')).toEqual({
+      lead: 'the echoed bytes differ',
+      assertion: 'expected false to be true',
     });
-  });
-
-  test("keeps the check's own words that come before the transcripts", () => {
-    const parsed = parseFailureMessage(
-      `the echoed bytes differ from the bytes sent\n${TRANSCRIPTS}: expected false to be true`,
-    );
-    expect(parsed.lead).toBe('the echoed bytes differ from the bytes sent');
-    expect(parsed.transcripts).toHaveLength(2);
-    expect(parsed.assertion).toBe('expected false to be true');
-  });
-
-  test('reads a harness error, which has a transcript but no comparison', () => {
-    const parsed = parseFailureMessage(
-      `echo-server.ts exited before printing a line matching /^Listening/\n${TRANSCRIPTS}`,
-    );
-    expect(parsed.lead).toBe('echo-server.ts exited before printing a line matching /^Listening/');
-    expect(parsed.assertion).toBeUndefined();
-    expect(parsed.transcripts.map((transcript) => transcript.command)).toEqual([
-      'echo-client.ts 127.0.0.1 38247',
-      'echo-server.ts 127.0.0.1 0',
-    ]);
-  });
-
-  test('reads a message with no transcript at all', () => {
-    expect(parseFailureMessage('expected 2 to be 3')).toEqual({
+    expect(splitMessage('expected 2 to be 3')).toEqual({
       lead: '',
-      transcripts: [],
       assertion: 'expected 2 to be 3',
     });
-    expect(parseFailureMessage('connect ECONNREFUSED 127.0.0.1:1')).toEqual({
+    expect(splitMessage('connect ECONNREFUSED 127.0.0.1:1')).toEqual({
       lead: 'connect ECONNREFUSED 127.0.0.1:1',
-      transcripts: [],
       assertion: undefined,
     });
   });
@@ -121,7 +87,7 @@ describe('parseFailureMessage', () => {
 
 describe('describeError', () => {
   test("shows a one-line comparison as Expected/Got, then each program's output with stderr marked", () => {
-    expect(describeError(EXIT_CODE_FAILURE, plain)).toEqual([
+    expect(describeError(EXIT_CODE_FAILURE, plain, TRANSCRIPTS)).toEqual([
       'Expected: 0',
       'Got:      1',
       '',
@@ -136,7 +102,7 @@ describe('describeError', () => {
 
   test("shows a many-line comparison as vitest's diff, without its header", () => {
     const error: CheckError = {
-      message: `\n${TRANSCRIPTS}: expected [ Array(2) ] to deeply equal [ Array(2) ]`,
+      message: 'expected [ Array(2) ] to deeply equal [ Array(2) ]',
       expected: '[\n  "a",\n  "b",\n]',
       actual: '[\n  "a",\n  "c",\n]',
       diff: '- Expected\n+ Received\n\n  [\n    "a",\n-   "b",\n+   "c",\n  ]',
@@ -227,5 +193,63 @@ describe('formatFailure', () => {
   test("finds the spec line in the error's stack", () => {
     expect(failedLine(EXIT_CODE_FAILURE, '/work/main/test/01-echo.test.ts')).toBe(17);
     expect(failedLine(EXIT_CODE_FAILURE, '/work/main/test/02-multiconn.test.ts')).toBeUndefined();
+  });
+});
+
+describe('what a failure report never cuts', () => {
+  test('an expected line is shown whole, however long; what the program printed may be clipped', () => {
+    const expected = `Sent 3 messages, 395 bytes, in 395 writes (one byte each) ${'x'.repeat(300)}`;
+    const lines = describeError(
+      { message: 'the summary line differs', expected, actual: 'y'.repeat(400) },
+      plain,
+    );
+    expect(lines[1]).toBe(`Expected: ${expected}`);
+    expect(lines[2]?.length).toBeLessThan(200);
+  });
+
+  test('a long comparison keeps its end, where vitest puts what was expected', () => {
+    const assertion = `expected [ ${"'a line', ".repeat(400)}] to include 'Sent 3 messages, 395 bytes, in 395 writes (one byte each)'`;
+    const [line] = describeError({ message: assertion }, plain);
+    expect(line).toContain(
+      "to include 'Sent 3 messages, 395 bytes, in 395 writes (one byte each)'.",
+    );
+    expect(line).toContain('characters left out');
+  });
+
+  test('the first transcript shown is the first one the failure carries', () => {
+    const lines = describeError(EXIT_CODE_FAILURE, plain, [...TRANSCRIPTS].reverse());
+    expect(lines.find((line) => line.includes('127.0.0.1'))).toContain('echo-server.ts');
+  });
+
+  test('output the harness cut says how many lines were left out', () => {
+    const transcript: Transcript = {
+      command: 'noisy.ts',
+      status: 'exit code 0',
+      stdout: ['first', 'last'],
+      stderr: [],
+      cut: { stdout: { after: 1, lines: 99_998 } },
+    };
+    const lines = describeError({ message: 'boom' }, plain, [transcript]);
+    expect(lines.filter((line) => line.trim() === '... 99998 more lines ...')).toHaveLength(1);
+  });
+});
+
+describe('events between the checks and the checker', () => {
+  test('a malformed or cut event line is skipped, not thrown', () => {
+    expect(parseEvent(`${EVENT_PREFIX}{"type": "test", "file": "x`)).toBeUndefined();
+    expect(parseEvent(`${EVENT_PREFIX}42`)).toBeUndefined();
+    expect(parseEvent(`${EVENT_PREFIX}{"type":"end","errors":[]}`)).toEqual({
+      type: 'end',
+      errors: [],
+    });
+  });
+
+  test('clipText keeps the start and end of a huge message within its limit', () => {
+    const text = `start ${'x'.repeat(100_000)} end`;
+    const clipped = clipText(text, 1_000) ?? '';
+    expect(clipped.length).toBeLessThan(1_100);
+    expect(clipped.startsWith('start ')).toBe(true);
+    expect(clipped.endsWith(' end')).toBe(true);
+    expect(clipped).toContain('characters left out');
   });
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Script } from 'node:vm';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { findLesson } from '../lessons/manifest.ts';
-import { ROOT } from './harness.ts';
+import { ROOT } from './paths.ts';
 import type { TestOutcome } from './exercise/events.ts';
 import { makeStyle } from './exercise/format.ts';
 import { chooseRegion, hintForFailure, hintLines } from './exercise/hints.ts';
@@ -22,7 +22,13 @@ import {
   type FileRegions,
 } from './exercise/lesson-data.ts';
 import { nextHintStep, readProgress } from './exercise/progress.ts';
-import { findRegions, makeStarter, RegionError, rewriteImports } from './exercise/regions.ts';
+import {
+  findRegions,
+  makeStarter,
+  RegionError,
+  rewriteImports,
+  todoLines,
+} from './exercise/regions.ts';
 
 const SOURCE = [
   "import net from 'node:net';",
@@ -63,6 +69,30 @@ describe('findRegions', () => {
       { name: 'start', task: 'Listen on port 0.', indent: '', startLine: 11, endLine: 13 },
     ]);
     expect(regions[0]!.solution).toBe("socket.on('data', (data) => {\n  socket.write(data);\n});");
+  });
+
+  test('joins a task that goes on over comment lines indented by three spaces, and wraps its TODO', () => {
+    const task = [
+      '  // exercise(echo-back): Write every chunk back to the client, in the order it came,',
+      '  //   and close your side when the client closes its side.',
+      '  // TCP is a byte stream: this comment belongs to the solution.',
+      '  socket.pipe(socket);',
+      '  // end exercise',
+    ].join('\n');
+    const [found] = findRegions(task, 'server.ts');
+    expect(found?.task).toBe(
+      'Write every chunk back to the client, in the order it came, and close your side when the client closes its side.',
+    );
+    expect(found?.markerLines).toBe(2);
+    expect(found?.solution).toBe(
+      '// TCP is a byte stream: this comment belongs to the solution.\nsocket.pipe(socket);',
+    );
+    const todo = todoLines(found!, 'server.ts');
+    expect(todo.slice(0, -1)).toEqual([
+      '  // TODO(echo-back): Write every chunk back to the client, in the order it came, and',
+      '  //   close your side when the client closes its side.',
+    ]);
+    expect(Math.max(...todo.slice(0, -1).map((line) => line.length))).toBeLessThanOrEqual(88);
   });
 
   test('finds nothing in a file without markers', () => {
@@ -209,8 +239,7 @@ describe('copyLesson with the starter transform (lesson 01)', () => {
     for (const { file, regions } of lessonRegions(lesson)) {
       const copy = readFileSync(path.join(dest, file), 'utf8');
       expect(copy).not.toMatch(/\/\/ (end )?exercise/);
-      for (const region of regions)
-        expect(copy).toContain(`// TODO(${region.name}): ${region.task}`);
+      for (const region of regions) expect(copy).toContain(todoLines(region, file).join('\n'));
       expect(copy).toContain("from '../../../shared/");
     }
   });
@@ -249,7 +278,15 @@ describe('nextHintStep', () => {
 
 /** A region as findRegions returns it, for the region-choice tests. */
 function region(name: string, solution = `${name}();`) {
-  return { name, task: `Write ${name}.`, indent: '  ', startLine: 1, endLine: 3, solution };
+  return {
+    name,
+    task: `Write ${name}.`,
+    indent: '  ',
+    startLine: 1,
+    endLine: 3,
+    markerLines: 1,
+    solution,
+  };
 }
 
 const APP: FileRegions[] = [
@@ -269,6 +306,21 @@ const choice = (output: string, copy: (file: string) => string | undefined = sta
 };
 
 describe('chooseRegion', () => {
+  test("takes the region hints.json's checks map names for the failing check before any guess", () => {
+    const output = 'AssertionError: expected 1 to be 0\n    at /w/client-message.ts:3:1';
+    expect(chooseRegion(APP, output, () => undefined, 'read-request')).toMatchObject({
+      file: 'server-message.ts',
+      region: { name: 'read-request' },
+      why: 'check-map',
+    });
+    expect(chooseRegion(APP, output, () => undefined, 'no-such-region')?.why).toBe(
+      'file-in-output',
+    );
+    // A TODO stub the output shows is no guess: it comes first.
+    const todo = 'Error: TODO(show-result): write this part of client-message.ts';
+    expect(chooseRegion(APP, todo, () => undefined, 'read-request')?.why).toBe('todo-in-output');
+  });
+
   test('picks the region whose TODO(name) the failing output shows, the earliest shown first', () => {
     const output = [
       '--- app-server.ts 127.0.0.1 0 (exit code 1)',

@@ -4,6 +4,7 @@
 // connection must be closed with one logged reason and the good client
 // answered. Then 10,000 random byte strings, and the server still answers.
 // Lessons 01-03 get the matching subset: early close, garbage, resets.
+// @lesson-checks
 
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -175,7 +176,7 @@ async function sendBadBytes(server: RunningServer, row: Row): Promise<string> {
   return addr;
 }
 
-describe('hostile input to the lesson 04 server', () => {
+describe('lesson 04: hostile input to the server', () => {
   const serverFile = programPath('04', 'app-server.ts');
   const good = () => ({
     request: searchRequest('morpheus'),
@@ -349,7 +350,7 @@ describe('hostile input to the lesson 04 server', () => {
   });
 });
 
-describe('hostile input to lessons 01-03', () => {
+describe('lesson 01: hostile input', () => {
   test('the lesson 01 server handles a client that connects and closes without sending', async () => {
     const server = await startServer(programPath('01', 'echo-server.ts'));
     expect((await exchange(server.port, Buffer.alloc(0))).length).toBe(0);
@@ -360,7 +361,9 @@ describe('hostile input to lessons 01-03', () => {
       outputOf(done),
     ).toBe(false);
   });
+});
 
+describe('lesson 02: hostile input', () => {
   test('the lesson 02 server survives early closes, resets and binary garbage, and still echoes', async () => {
     const server = await startServer(programPath('02', 'multiconn-server.ts'));
     // Connects and closes at once.
@@ -381,7 +384,9 @@ describe('hostile input to lessons 01-03', () => {
     );
     expect(server.stderrLines, outputOf(server)).toEqual([]);
   });
+});
 
+describe('lesson 03: hostile input', () => {
   test('the lesson 03 receiver closes a connection that sends garbage or closes early, and keeps decoding others', async () => {
     const server = await startServer(programPath('03', 'framed-receiver.ts'));
     expect((await exchange(server.port, Buffer.alloc(0))).length).toBe(0);

@@ -2,6 +2,7 @@
 // accounted for, and the server's file descriptors back where they started
 // once the clients have left. Bounded in count and time; figures for speed
 // live in `npm run bench`, not here.
+// @lesson-checks
 
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -43,7 +44,7 @@ async function inBatches<T>(
 const closedCount = (server: RunningServer) =>
   server.stdoutLines.filter((line) => line.startsWith('Closing connection to ')).length;
 
-describe.skipIf(!onLinux)('load', () => {
+describe.skipIf(!onLinux)('lesson 02: load', () => {
   test('1,000 concurrent connections through the lesson 02 server all get every byte back', async () => {
     const server = await startServer(programPath('02', 'multiconn-server.ts'));
     const fdsBefore = await openFileDescriptors(server.pid!);
@@ -98,7 +99,7 @@ describe.skipIf(!onLinux)('load', () => {
   });
 });
 
-describe.skipIf(!onLinux)('load on the application server', () => {
+describe.skipIf(!onLinux)('lesson 04: load on the application server', () => {
   const request = encodeMessage({
     contentType: 'text/json',
     contentEncoding: 'utf-8',

@@ -7,6 +7,10 @@ export default defineConfig({
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    // Under `npm run check` a comparison shows what was expected in full (chai
+    // shortens values to 40 characters by default); the checker shortens what it got.
+    ...(process.env.WORKBOOK_CHECKER === '1' && { chaiConfig: { truncateThreshold: 0 } }),
     // Checks start real programs; a slow machine needs some slack before a check gives up.
     testTimeout: 30_000,
     // Most of a check's time is spent waiting on sockets and child programs, not

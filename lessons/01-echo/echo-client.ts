@@ -49,7 +49,8 @@ try {
   await once(socket, 'connect');
   console.log(`Connected to ${peer}`);
 
-  // exercise(send-and-finish): Send MESSAGE and tell the server you have nothing more to send, with one socket call.
+  // exercise(send-and-finish): Send MESSAGE and tell the server you have nothing more
+  //   to send, with one socket call.
   // sendall() and then shutdown(SHUT_WR) in one call: end() queues the bytes,
   // then sends FIN, which the server reads as "no more data is coming". Our
   // reading side stays open: this is a half-close.
@@ -60,7 +61,8 @@ try {
   // recv() until the server closes. One read is not one message: the echo may
   // come back in several pieces, so collect them all as bytes, and only then
   // print them (a character can be split between two pieces).
-  // exercise(read-until-close): Collect every chunk the server sends into an array named received, until the server closes the connection.
+  // exercise(read-until-close): Collect every chunk the server sends into an array
+  //   named received, until the server closes the connection.
   const received: Buffer[] = [];
   for await (const data of socket as AsyncIterable<Buffer>) received.push(data);
   // end exercise

@@ -89,7 +89,10 @@ try {
   // `destroyOnReturn: false`: by default, leaving this loop destroys the socket
   // at once, throwing away any echo still queued inside Node. (Node 20's docs
   // mark readable.iterator() experimental; it is the way to pass this option.)
-  // exercise(echo-loop): Read the client's bytes chunk by chunk; skip any chunk once connection.writableEnded (our side was ended on Ctrl-C), else log it as `Received ${formatBytes(data)} from ${peer}` and write it straight back, waiting for 'drain' when write() returns false.
+  // exercise(echo-loop): Read the client's bytes chunk by chunk; skip any chunk once
+  //   connection.writableEnded (our side was ended on Ctrl-C), else log it as `Received
+  //   ${formatBytes(data)} from ${peer}` and write it straight back, waiting for
+  //   'drain' when write() returns false.
   for await (const data of connection.iterator({
     destroyOnReturn: false,
   }) as AsyncIterable<Buffer>) {

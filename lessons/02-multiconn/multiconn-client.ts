@@ -62,7 +62,9 @@ function runConnection(id: number): Promise<Connection> {
   // The echo may come back in one read or several: count bytes, not reads.
   socket.on('data', (data: Buffer) => {
     console.log(`Received ${formatBytes(data)} on connection ${id}`);
-    // exercise(close-when-echoed): Count the echoed bytes; once all are back, print `Closing connection <id>: <received> of <expected> bytes back` and end() the socket.
+    // exercise(close-when-echoed): Count the echoed bytes; once all are back, print
+    //   `Closing connection <id>: <received> of <expected> bytes back` and end() the
+    //   socket.
     connection.bytesReceived += data.length;
     if (connection.bytesReceived >= EXPECTED) {
       console.log(

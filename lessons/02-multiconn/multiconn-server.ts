@@ -107,7 +107,9 @@ function serviceConnection(socket: net.Socket): void {
   socket.on('data', (data: Buffer) => {
     connection.bytesIn += data.length;
     console.log(`Echoing ${formatBytes(data)} to ${peer}`);
-    // exercise(echo-with-backpressure): Echo the chunk; if write() says its queue is full, pause this socket and print `Paused reading from <peer>: write queue over its limit (<n> bytes queued)`.
+    // exercise(echo-with-backpressure): Echo the chunk; if write() says its queue is
+    //   full, pause this socket and print `Paused reading from <peer>: write queue over
+    //   its limit (<n> bytes queued)`.
     connection.bytesOut += data.length;
     if (!socket.write(data)) {
       // write() queued the bytes but says the queue is over its limit: the
@@ -126,7 +128,8 @@ function serviceConnection(socket: net.Socket): void {
   // the operating system, so the client can take more. In real code,
   // socket.pipe(socket) does this pause-and-resume dance for you.
   socket.on('drain', () => {
-    // exercise(resume-on-drain): If this socket was paused, resume it and print `Resumed reading from <peer>: write queue drained`.
+    // exercise(resume-on-drain): If this socket was paused, resume it and print
+    //   `Resumed reading from <peer>: write queue drained`.
     if (!connection.paused) return;
     connection.paused = false;
     socket.resume();

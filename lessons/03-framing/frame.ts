@@ -408,7 +408,9 @@ export class MessageDecoder {
 
   private readHeaderLength(): boolean {
     if (this.bufferedBytes < HEADER_LENGTH_BYTES) return false;
-    // exercise(read-header-length): Take the 2-byte prefix, read it as an unsigned big-endian number, reject it if it is above maxHeaderLength, and move on to the 'header' step with it as headerLength.
+    // exercise(read-header-length): Take the 2-byte prefix, read it as an unsigned
+    //   big-endian number, reject it if it is above maxHeaderLength, and move on to the
+    //   'header' step with it as headerLength.
     // Python: struct.unpack(">H", ...)[0]. The prefix is checked at once: a peer
     // announcing a header we will not accept is stopped before it sends it.
     const length = this.take(HEADER_LENGTH_BYTES).readUInt16BE(0);

@@ -80,7 +80,8 @@ async function receive(socket: net.Socket): Promise<void> {
     // operating system. How the sender split its writes is lost on the way.
     for await (const chunk of socket as AsyncIterable<Buffer>) {
       if (raw) console.log(`Read ${formatBytes(chunk)}`);
-      // exercise(decode-chunks): Feed the chunk to the decoder and print each whole message it completes, numbered from 1.
+      // exercise(decode-chunks): Feed the chunk to the decoder and print each whole
+      //   message it completes, numbered from 1.
       for (const message of decoder.decode(chunk)) {
         received += 1;
         printMessage(received, message);

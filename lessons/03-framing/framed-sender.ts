@@ -94,7 +94,8 @@ try {
     // Nagle's algorithm holds small writes back to send them together;
     // TCP_NODELAY turns it off, so each byte leaves as soon as it is written.
     socket.setNoDelay(true);
-    // exercise(byte-by-byte): Write every byte of every frame on its own, waiting for each write before the next.
+    // exercise(byte-by-byte): Write every byte of every frame on its own, waiting for
+    //   each write before the next.
     for (const frame of frames) {
       for (let index = 0; index < frame.length; index++) {
         await write(socket, frame.subarray(index, index + 1));

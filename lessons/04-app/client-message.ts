@@ -20,7 +20,9 @@ export type ClientState = 'request' | 'header-length' | 'header' | 'content' | '
 
 /** Prints what a response says: a JSON `result`, or the bytes of a binary answer. */
 function showResponse(response: Content): void {
-  // exercise(show-result): Print "Got result: <result>" for a JSON response whose result is a string (anything else is a malformed response), or "Got response: <escaped bytes>" for a binary one.
+  // exercise(show-result): Print "Got result: <result>" for a JSON response whose
+  //   result is a string (anything else is a malformed response), or "Got response:
+  //   <escaped bytes>" for a binary one.
   if (response.kind === 'binary') {
     console.log(
       `Got response: ${formatBytes(response.bytes, Number.POSITIVE_INFINITY)}`,

@@ -104,7 +104,8 @@ function parseRequest(content: Content): Request {
 }
 
 function answerJson(request: Exclude<Request, { kind: 'binary' }>): JsonObject {
-  // exercise(search-answer): Answer a search from SEARCH_ANSWERS, or say there is no match, and answer any other action with the invalid-action error.
+  // exercise(search-answer): Answer a search from SEARCH_ANSWERS, or say there is no
+  //   match, and answer any other action with the invalid-action error.
   if (request.kind === 'search') {
     return {
       result: SEARCH_ANSWERS.get(request.value) ?? `No match for "${request.value}".`,
@@ -175,7 +176,9 @@ export class ServerMessage extends Message {
         this.close(`${this.peer} closed the connection without sending a request`);
         return;
       }
-      // exercise(read-request): Give the chunk to the decoder; once it hands back the first whole message, decode and check it (decodeContent, parseRequest) and keep it in this.request.
+      // exercise(read-request): Give the chunk to the decoder; once it hands back the
+      //   first whole message, decode and check it (decodeContent, parseRequest) and
+      //   keep it in this.request.
       // The decoder keeps partial bytes between calls and hands out a message only
       // when all its content is in: no request is answered before that. One
       // request per connection: take the first, and leave any bytes after it unread.

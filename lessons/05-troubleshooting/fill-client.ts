@@ -70,7 +70,8 @@ let blocks = 0;
 /** The block whose write() first returned false: the limit is `extra` blocks after it. */
 let firstFalse: number | undefined;
 
-// exercise(write-until-full): Write blocks, one step line each, until write() has returned false and `extra` more blocks have followed (or MAX_BYTES is reached).
+// exercise(write-until-full): Write blocks, one step line each, until write() has
+//   returned false and `extra` more blocks have followed (or MAX_BYTES is reached).
 while (written < MAX_BYTES) {
   if (firstFalse !== undefined && blocks - firstFalse >= extra) break;
   // write() never blocks and never refuses: it hands what the kernel takes to

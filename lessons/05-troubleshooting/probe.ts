@@ -38,7 +38,10 @@ const started = performance.now();
 let lastError: unknown;
 const elapsed = () => `${(performance.now() - started).toFixed(1)} ms`;
 
-// exercise(classify-handshake): Try one connection to host:port and set `outcome` to 'open' (the handshake completed), 'refused' (ECONNREFUSED), 'no answer' (`timeout` ms passed first) or 'error' (anything else, kept in `lastError`), printing the verdict line for each.
+// exercise(classify-handshake): Try one connection to host:port and set `outcome` to
+//   'open' (the handshake completed), 'refused' (ECONNREFUSED), 'no answer' (`timeout`
+//   ms passed first) or 'error' (anything else, kept in `lastError`), printing the
+//   verdict line for each.
 const outcome = await new Promise<Outcome>((resolve) => {
   const socket = net.createConnection({ host, port });
   // Nothing came back, neither SYN-ACK nor RST: the SYN (or its answer) was

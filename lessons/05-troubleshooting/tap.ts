@@ -189,7 +189,10 @@ function forward(
   const watchFrames = args.frames ? frameWatcher(connection, direction) : undefined;
   let paused = false;
 
-  // exercise(forward-with-backpressure): For each chunk from `from`: logChunk() it, show it to watchFrames, write it to `to`; when write() says the queue is full, pause `from` and log `paused reading the <from>: the <to> is not reading (<n> bytes queued)`; on 'drain', resume it and log `resumed reading the <from>`.
+  // exercise(forward-with-backpressure): For each chunk from `from`: logChunk() it,
+  //   show it to watchFrames, write it to `to`; when write() says the queue is full,
+  //   pause `from` and log `paused reading the <from>: the <to> is not reading (<n>
+  //   bytes queued)`; on 'drain', resume it and log `resumed reading the <from>`.
   from.on('data', (chunk: Buffer) => {
     logChunk(connection, direction, chunk);
     watchFrames?.(chunk);
@@ -213,7 +216,8 @@ function forward(
   });
   // end exercise
 
-  // exercise(forward-half-close): When `from` sends its FIN ('end'), log `<direction> FIN` and pass the FIN on to `to`, leaving the other direction open.
+  // exercise(forward-half-close): When `from` sends its FIN ('end'), log `<direction>
+  //   FIN` and pass the FIN on to `to`, leaving the other direction open.
   // A FIN says "no more data this way", nothing about the other way: the
   // server may still answer a client that has finished sending. end() sends our
   // FIN after every byte still queued, so the last chunk is never lost.
@@ -237,7 +241,8 @@ function breakConnection(
   const address = side === 'client' ? peerAddress(connection.client) : target;
   const reset = errorCode(error) === 'ECONNRESET' ? 'reset the connection' : 'failed';
   const other = side === 'client' ? connection.server : connection.client;
-  // exercise(pass-on-reset): Log what happened on `side`, then reset the other socket (an RST, not a FIN) so its program sees the same failure.
+  // exercise(pass-on-reset): Log what happened on `side`, then reset the other socket
+  //   (an RST, not a FIN) so its program sees the same failure.
   log(
     connection,
     `the ${side} ${reset} (${explainSocketError(error, { address })}); resetting the ${side === 'client' ? 'server' : 'client'} side`,

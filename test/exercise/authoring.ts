@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LessonEntry } from '../../lessons/manifest.ts';
-import { ROOT } from '../harness.ts';
+import { ROOT } from '../paths.ts';
 import {
   applyVariant,
   copyLesson,

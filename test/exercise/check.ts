@@ -1,6 +1,7 @@
-// `npm run check -- <lesson> [--dir PATH] [--only] [--watch] [--hint]`: runs a
-// lesson's checks (test/NN-slug.test.ts, the very spec `npm test` runs) against
-// the learner's copy, and says in plain words what passed, what failed and why.
+// `npm run check -- <lesson> [--dir PATH] [--only] [--watch] [--hint]`: runs every
+// check that concerns a lesson (its spec, test/NN-slug.test.ts, and its share of
+// the cross-lesson files: see test/exercise/lesson-checks.ts) against the
+// learner's copy, and says in plain words what passed, what failed and why.
 // `npm run check` alone shows the learner's progress through the lessons.
 //
 // Hints: each exercise region (TODO) has its own. A failing run shows the hint
@@ -9,34 +10,62 @@
 // hint, and after its last hint to the reference solution of that TODO only.
 // Failing runs alone never use up hints, so --watch can rerun on every save
 // without giving answers away.
+//
+// It imports neither the harness nor vitest: it starts in well under a second,
+// and the checks run in a vitest child (test/exercise/run-checks.ts).
 
-import { existsSync, readFileSync, watch } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { lessons, type LessonEntry } from '../../lessons/manifest.ts';
-import { ROOT } from '../harness.ts';
+import { ROOT } from '../paths.ts';
 import { resolveLessonOrExit, shownDir } from './cli.ts';
-import type { TestOutcome } from './events.ts';
-import {
-  checkLine,
-  describeError,
-  failedLine,
-  formatFailure,
-  makeStyle,
-  wantsColour,
-} from './format.ts';
+import type { CheckError, TestOutcome } from './events.ts';
+import { checkLine, describeError, failedLine, formatFailure, makeStyle } from './format.ts';
 import { hintForFailure } from './hints.ts';
 import { lessonPaths, missingPart } from './lesson-data.ts';
+import { checkFiles, lessonOfCheck, namePattern } from './lesson-checks.ts';
 import { readProgress, updateLesson } from './progress.ts';
-import { runChecks, type ModuleResult } from './run-checks.ts';
+import { watchCopies } from './watch.ts';
+import { killRunPrograms, runChecks } from './run-checks.ts';
 
 const USAGE = 'Usage: npm run check -- [lesson] [--dir PATH] [--only] [--watch] [--hint]';
-const style = makeStyle(wantsColour());
+const style = makeStyle();
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
-interface Target {
+export interface Target {
   lesson: LessonEntry;
   dir: string;
+}
+
+interface Request {
+  /** The lesson asked for last; earlier lessons are rechecked before it. */
+  targets: Target[];
+  /** Earlier lessons that are not rechecked, and why. */
+  skipped: string[];
+}
+
+/** The checks of one lesson in one run. */
+interface LessonResult {
+  target: Target;
+  ran: TestOutcome[];
+  failing: TestOutcome[];
+}
+
+/** What a run of the checks came to, before anything is printed. */
+type Summary =
+  | { kind: 'aborted' }
+  | { kind: 'broken'; lesson: LessonEntry; errors: CheckError[]; otherOutput: string }
+  | { kind: 'done'; main: LessonResult; earlier: LessonResult[]; firstFailure?: Failure };
+
+interface Failure {
+  target: Target;
+  test: TestOutcome;
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
 }
 
 function main(): void {
@@ -52,32 +81,48 @@ function main(): void {
       },
     });
   } catch (error) {
-    console.error(`${USAGE}\n${(error as Error).message}`);
-    process.exit(1);
+    fail(`${USAGE}\n${(error as Error).message}`);
   }
   const { positionals, values } = parsed;
-  if (positionals.length > 1) {
-    console.error(USAGE);
-    process.exit(1);
-  }
-  if (positionals.length === 0) {
+  if (positionals.length > 1) fail(USAGE);
+  const [name] = positionals;
+  if (name === undefined) {
     printProgress();
     return;
   }
-  const lesson = resolveLessonOrExit(positionals[0]!, USAGE);
+  const request = resolveRequest(resolveLessonOrExit(name, USAGE), values.dir, values.only);
+  stopProgramsOnSignal();
+  if (values.watch) {
+    watchAndCheck(request, values.hint);
+    return;
+  }
+  void checkOnce(request, values.hint, false).then((passed) => process.exit(passed ? 0 : 1));
+}
+
+/** The copy to check (the workspace's, or --dir) and the earlier lessons to recheck. */
+function resolveRequest(
+  lesson: LessonEntry,
+  dirOption: string | undefined,
+  only: boolean,
+): Request {
   // npm runs scripts from the workbook's root; INIT_CWD is where the learner typed the command.
   const dir =
-    values.dir === undefined
+    dirOption === undefined
       ? lessonPaths(lesson).workspace
-      : path.resolve(process.env.INIT_CWD ?? process.cwd(), values.dir);
+      : path.resolve(process.env.INIT_CWD ?? process.cwd(), dirOption);
   if (!existsSync(dir)) {
-    console.error(`There is no copy of lesson ${lesson.id} at ${shownDir(dir)}`);
-    console.error(`Create one with: npm run exercise -- ${lesson.id}`);
-    process.exit(1);
+    fail(
+      `There is no copy of lesson ${lesson.id} at ${shownDir(dir)}\nCreate one with: npm run exercise -- ${lesson.id}`,
+    );
   }
-  const targets = [{ lesson, dir }];
+  if (!statSync(dir).isDirectory()) {
+    fail(
+      `${path.relative(process.cwd(), dir) || dir} is a file: --dir takes the folder of your copy of lesson ${lesson.id} (e.g. workspace/${lesson.folder}).`,
+    );
+  }
+  const targets: Target[] = [{ lesson, dir }];
   const skipped: string[] = [];
-  if (!values.only) {
+  if (!only) {
     for (const earlier of lessons.slice(0, lessons.indexOf(lesson))) {
       const copy = lessonPaths(earlier).workspace;
       if (missingPart(earlier) !== undefined) continue;
@@ -85,30 +130,40 @@ function main(): void {
       else skipped.push(`lesson ${earlier.id} (no copy in ${shownDir(copy)})`);
     }
   }
-  if (!values.watch) {
-    void checkOnce(targets, skipped, values.hint, false).then((passed) =>
-      process.exit(passed ? 0 : 1),
-    );
-    return;
-  }
-  watchAndCheck(targets, skipped, values.hint);
+  return { targets, skipped };
 }
 
-/** Runs the checks once and prints the results; true when every check passed. */
+/** Ctrl-C or SIGTERM: kill what the checks' programs started, then stop. */
+function stopProgramsOnSignal(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killRunPrograms();
+      print();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
+/** Runs the checks once, records progress and prints the results; true when every check passed. */
 async function checkOnce(
-  targets: Target[],
-  skipped: string[],
+  request: Request,
   advanceHint: boolean,
   watching: boolean,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const main = targets.at(-1)!;
-  const earlier = targets.slice(0, -1);
-  const mainSpec = lessonPaths(main.lesson).spec;
+  printHeader(request);
+  const summary = await runLessonChecks(request.targets, signal);
+  if (summary.kind === 'done') recordProgress(summary);
+  return printSummary(summary, advanceHint, watching);
+}
+
+function printHeader({ targets, skipped }: Request): void {
+  const main = mainTarget(targets);
   warnAboutCopy(main);
   print(
     style.bold(`Lesson ${main.lesson.id}, ${main.lesson.title}: checking ${shownDir(main.dir)}`),
   );
+  const earlier = targets.slice(0, -1);
   if (earlier.length > 0) {
     print(
       style.dim(
@@ -118,114 +173,137 @@ async function checkOnce(
   }
   if (skipped.length > 0) print(style.dim(`Not rechecked: ${skipped.join(', ')}.`));
   print();
+}
 
+function mainTarget(targets: readonly Target[]): Target {
+  const main = targets.at(-1);
+  if (main === undefined) throw new Error('no lesson to check');
+  return main;
+}
+
+/** Runs every check of the targets' lessons in one vitest child and sorts the results by lesson. */
+async function runLessonChecks(targets: Target[], signal?: AbortSignal): Promise<Summary> {
+  const main = mainTarget(targets);
+  const ids = targets.map((target) => target.lesson.id);
+  const files = checkFiles([...targets].reverse().map((target) => target.lesson));
   const result = await runChecks({
-    files: targets.map((target) => lessonPaths(target.lesson).spec),
+    files,
+    testNamePattern: namePattern(ids),
     lessonDirs: Object.fromEntries(targets.map((target) => [target.lesson.id, target.dir])),
     signal,
     onEvent: (event) => {
       if (
         event.type === 'test' &&
-        path.resolve(event.file) === mainSpec &&
-        event.test.state !== 'skipped'
+        event.test.state !== 'skipped' &&
+        lessonOfCheck(event.test.fullName) === main.lesson.id
       ) {
         print(`  ${checkLine(tidy(event.test), style)}`);
       }
     },
   });
+  if (result.aborted) return { kind: 'aborted' };
+  // In the order of `files` (the lessons' own specs first), whatever order vitest ran them in.
+  const order = (file: string) => files.indexOf(path.resolve(file));
+  const tests = [...result.modules]
+    .sort((a, b) => order(a.file) - order(b.file))
+    .flatMap((module) => module.tests.map((test) => ({ ...test, file: test.file ?? module.file })));
+  const ranOf = (target: Target) =>
+    tests.filter(
+      (test) => test.state !== 'skipped' && lessonOfCheck(test.fullName) === target.lesson.id,
+    );
+  // A spec that failed to load, or a lesson with no checks that ran, cannot be judged.
+  const loadErrors = result.modules.flatMap((module) => module.errors);
+  const broken = targets.find((target) => ranOf(target).length === 0);
+  if (loadErrors.length > 0 || broken !== undefined) {
+    return {
+      kind: 'broken',
+      lesson: (broken ?? main).lesson,
+      errors: [...loadErrors, ...result.unhandled],
+      otherOutput: result.otherOutput,
+    };
+  }
+  const lessonResult = (target: Target): LessonResult => {
+    const ran = ranOf(target);
+    return { target, ran, failing: ran.filter((test) => test.state === 'failed') };
+  };
+  const mainResult = lessonResult(main);
+  const earlier = targets.slice(0, -1).map(lessonResult);
+  const withFailure = [mainResult, ...earlier].find((lesson) => lesson.failing.length > 0);
+  const firstTest = withFailure?.failing[0];
+  return {
+    kind: 'done',
+    main: mainResult,
+    earlier,
+    ...(withFailure &&
+      firstTest && { firstFailure: { target: withFailure.target, test: firstTest } }),
+  };
+}
 
-  const byLesson = new Map<string, ModuleResult | undefined>(
-    targets.map((target) => [
-      target.lesson.id,
-      result.modules.find(
-        (module) => path.resolve(module.file) === lessonPaths(target.lesson).spec,
-      ),
-    ]),
-  );
-  if (result.aborted) return false;
-  const broken = targets.find((target) => {
-    const module = byLesson.get(target.lesson.id);
-    return module === undefined || module.errors.length > 0 || module.tests.length === 0;
-  });
-  if (broken !== undefined) {
-    const module = byLesson.get(broken.lesson.id);
-    print(style.fail(`The checks of lesson ${broken.lesson.id} could not run.`));
-    for (const error of module?.errors ?? [])
+function recordProgress(summary: Extract<Summary, { kind: 'done' }>): void {
+  for (const { target, ran, failing } of [summary.main, ...summary.earlier]) {
+    updateLesson(target.lesson.id, {
+      state: failing.length === 0 ? 'passed' : 'failing',
+      passed: ran.length - failing.length,
+      total: ran.length,
+      dir: target.dir,
+      checkedAt: new Date().toISOString(),
+    });
+  }
+}
+
+/** Prints what a run came to; true when every check passed. */
+function printSummary(summary: Summary, advanceHint: boolean, watching: boolean): boolean {
+  if (summary.kind === 'aborted') return false;
+  if (summary.kind === 'broken') {
+    print(style.fail(`The checks of lesson ${summary.lesson.id} could not run.`));
+    for (const error of summary.errors)
       print(
         describeError(error, style)
           .map((line) => `  ${line}`)
           .join('\n'),
       );
-    if (result.otherOutput !== '') print(result.otherOutput.split('\n').slice(-30).join('\n'));
+    if (summary.otherOutput !== '') print(summary.otherOutput.split('\n').slice(-30).join('\n'));
     return false;
   }
-
-  let firstFailure: { target: Target; test: TestOutcome } | undefined;
-  for (const target of [main, ...earlier]) {
-    const tests = byLesson.get(target.lesson.id)!.tests;
-    const ran = tests.filter((test) => test.state !== 'skipped');
-    const failing = ran.filter((test) => test.state === 'failed');
-    const passed = ran.length - failing.length;
-    updateLesson(target.lesson.id, {
-      state: failing.length === 0 ? 'passed' : 'failing',
-      passed,
-      total: ran.length,
-      dir: target.dir,
-      checkedAt: new Date().toISOString(),
-    });
-    if (target !== main) {
-      if (target === earlier[0]) print(`\n  Earlier lessons:`);
-      print(
-        failing.length === 0
-          ? `  ${style.pass('✓')} lesson ${target.lesson.id} (${shownDir(target.dir)}): all ${ran.length} checks still pass`
-          : `  ${style.fail('✗')} lesson ${target.lesson.id} (${shownDir(target.dir)}): ${failing.length} of ${ran.length} checks fail now`,
-      );
-      for (const test of failing) print(`      ${checkLine(tidy(test), style)}`);
-    }
-    if (firstFailure === undefined && failing.length > 0)
-      firstFailure = { target, test: failing[0]! };
+  const { main, earlier, firstFailure } = summary;
+  if (earlier.length > 0) print(`\n  Earlier lessons:`);
+  for (const { target, ran, failing } of earlier) {
+    const where = `lesson ${target.lesson.id} (${shownDir(target.dir)})`;
+    print(
+      failing.length === 0
+        ? `  ${style.pass('✓')} ${where}: all ${ran.length} checks still pass`
+        : `  ${style.fail('✗')} ${where}: ${failing.length} of ${ran.length} checks fail now`,
+    );
+    for (const test of failing) print(`      ${checkLine(tidy(test), style)}`);
   }
   print();
-
+  const id = main.target.lesson.id;
   if (firstFailure === undefined) {
-    const total = byLesson
-      .get(main.lesson.id)!
-      .tests.filter((test) => test.state !== 'skipped').length;
     print(
-      style.pass(`All ${total} checks of lesson ${main.lesson.id} pass.`) +
+      style.pass(`All ${main.ran.length} checks of lesson ${id} pass.`) +
         (earlier.length > 0 ? ' Earlier lessons still pass too.' : ''),
     );
     if (advanceHint) print('No hint needed.');
     print(nextStep());
     return true;
   }
-
-  print(
-    formatFailure(
-      tidy(firstFailure.test),
-      style,
-      failingSource(firstFailure.target.lesson, firstFailure.test),
-    ).join('\n'),
-  );
+  printFailure(firstFailure, advanceHint);
   print();
-  for (const line of hintForFailure(
-    firstFailure.target.lesson,
-    firstFailure.target.dir,
-    firstFailure.test,
-    advanceHint,
-    style,
-  ))
-    print(line);
-  const mainTests = byLesson.get(main.lesson.id)!.tests.filter((test) => test.state !== 'skipped');
-  const passing = mainTests.filter((test) => test.state === 'passed').length;
-  print();
+  const passing = main.ran.length - main.failing.length;
   print(
-    `${style.fail(`${passing} of ${mainTests.length} checks of lesson ${main.lesson.id} pass.`)} ` +
+    `${style.fail(`${passing} of ${main.ran.length} checks of lesson ${id} pass.`)} ` +
       (watching
         ? 'Save a file to check again.'
-        : `Fix the first failing check, then run: npm run check -- ${main.lesson.id}`),
+        : `Fix the first failing check, then run: npm run check -- ${id}`),
   );
   return false;
+}
+
+function printFailure({ target, test }: Failure, advanceHint: boolean): void {
+  print(formatFailure(tidy(test), style, failingSource(test)).join('\n'));
+  print();
+  for (const line of hintForFailure(target.lesson, target.dir, test, advanceHint, style))
+    print(line);
 }
 
 /** A check's title with paths inside the workbook shown relative to it, as the learner types them. */
@@ -234,16 +312,15 @@ function tidy(test: TestOutcome): TestOutcome {
 }
 
 /** The spec line that failed, so "Expected: 0" comes with `expect(result.exitCode, output).toBe(0)`. */
-function failingSource(
-  lesson: LessonEntry,
-  test: TestOutcome,
-): { where: string; code: string } | undefined {
-  const spec = lessonPaths(lesson).spec;
+function failingSource(test: TestOutcome): { where: string; code: string } | undefined {
   const error = test.errors[0];
-  const line = error === undefined ? undefined : failedLine(error, spec);
+  const spec = test.file;
+  if (error === undefined || spec === undefined) return undefined;
+  const line = failedLine(error, spec);
   if (line === undefined) return undefined;
   const code = readFileSync(spec, 'utf8').split('\n')[line - 1];
-  return code === undefined ? undefined : { where: `test/${lesson.folder}.test.ts:${line}`, code };
+  const where = `${path.relative(ROOT, spec).split(path.sep).join('/')}:${line}`;
+  return code === undefined ? undefined : { where, code };
 }
 
 /** What to do after the checks pass: the first lesson that does not pass yet. */
@@ -306,33 +383,36 @@ function warnAboutCopy(target: Target): void {
 function loadsAsModule(dir: string): boolean {
   for (let current = dir; ; current = path.dirname(current)) {
     const manifest = path.join(current, 'package.json');
-    if (existsSync(manifest))
-      return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
     if (path.dirname(current) === current) return false;
   }
 }
 
 /** --watch: check now, then again after each save (debounced); Ctrl-C stops. */
-function watchAndCheck(targets: Target[], skipped: string[], advanceHint: boolean): void {
-  let lastPassed = false;
-  let running = false;
+function watchAndCheck(request: Request, advanceHint: boolean): void {
+  let running: AbortController | undefined;
   let again = false;
-  let timer: NodeJS.Timeout | undefined;
   let advance = advanceHint;
   let runs = 0;
-  const stop = new AbortController();
   const run = async () => {
-    running = true;
+    const stop = new AbortController();
+    running = stop;
     if (process.stdout.isTTY) process.stdout.write('\u001bc');
     else if (runs > 0) print(style.dim('\n--- a file changed: checking again ---\n'));
     runs += 1;
-    lastPassed = await checkOnce(targets, skipped, advance, true, stop.signal);
+    await checkOnce(request, advance, true, stop.signal);
+    running = undefined;
     if (stop.signal.aborted) return;
     advance = false;
-    running = false;
     print(
       style.dim(
-        `Watching ${targets.map((target) => shownDir(target.dir)).join(', ')} for changes. Ctrl-C stops.`,
+        `Watching ${request.targets.map((target) => shownDir(target.dir)).join(', ')} for changes. Ctrl-C stops.`,
       ),
     );
     if (again) {
@@ -340,22 +420,14 @@ function watchAndCheck(targets: Target[], skipped: string[], advanceHint: boolea
       void run();
     }
   };
-  const onChange = (_event: string, file: string | Buffer | null) => {
-    const name = path.basename(String(file ?? ''));
-    if (name.startsWith('.') || name.endsWith('~') || name.endsWith('.swp')) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (running) again = true;
+  watchCopies(
+    request.targets.map((target) => target.dir),
+    () => {
+      if (running !== undefined) again = true;
       else void run();
-    }, 250);
-  };
-  const watchers = targets.map((target) => watch(target.dir, { recursive: true }, onChange));
-  process.on('SIGINT', () => {
-    stop.abort();
-    for (const watcher of watchers) watcher.close();
-    print();
-    process.exit(lastPassed ? 0 : 1);
-  });
+    },
+    (message) => print(style.dim(message)),
+  );
   void run();
 }
 

@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { findLesson, lessons, type LessonEntry } from '../../lessons/manifest.ts';
-import { ROOT } from '../harness.ts';
+import { ROOT } from '../paths.ts';
 import { missingPart } from './lesson-data.ts';
 
 /** `01`, `1` or `01-echo` to the lesson; anything else prints the choices and exits 1. */

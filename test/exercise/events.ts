@@ -1,6 +1,11 @@
-// What test/exercise/reporter.ts sends from the vitest child to the exercise tools.
+// What test/exercise/reporter.ts sends from the vitest child to the exercise tools:
+// one JSON event per line, each at most MAX_EVENT_CHARS long.
+
+import type { Transcript } from '../transcript.ts';
 
 export const EVENT_PREFIX = '@@workbook-event ';
+/** No event line is longer than this; the reporter shortens what it carries to fit. */
+export const MAX_EVENT_CHARS = 1_000_000;
 
 export interface CheckError {
   message: string;
@@ -20,6 +25,10 @@ export interface TestOutcome {
   state: 'passed' | 'failed' | 'skipped' | 'pending';
   errors: CheckError[];
   durationMs?: number;
+  /** The spec file it is in (absolute). */
+  file?: string;
+  /** What its programs printed, when it failed: the ones the failure is about first. */
+  transcripts?: Transcript[];
 }
 
 export type CheckEvent =

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveLessonOrExit, shownDir } from './cli.ts';
 import { copyLesson, lessonPaths, lessonRegions, starterTransform } from './lesson-data.ts';
-import { makeStyle, wantsColour } from './format.ts';
+import { makeStyle } from './format.ts';
+import { resetLesson } from './progress.ts';
 
 const USAGE = 'Usage: npm run exercise -- <lesson> [--force]   (e.g. npm run exercise -- 01)';
 
@@ -26,8 +27,8 @@ if (parsed.positionals.length !== 1) {
   process.exit(1);
 }
 
-const style = makeStyle(wantsColour());
-const lesson = resolveLessonOrExit(parsed.positionals[0]!, USAGE);
+const style = makeStyle();
+const lesson = resolveLessonOrExit(parsed.positionals[0] ?? '', USAGE);
 const paths = lessonPaths(lesson);
 const dest = paths.workspace;
 const shown = shownDir(dest);
@@ -55,6 +56,9 @@ try {
   process.exit(1);
 }
 
+// A new copy starts over: an old copy's results and hint counters do not apply to it.
+resetLesson(lesson.id);
+
 console.log(`Created ${style.bold(shown)}, your copy of lesson ${lesson.id}, ${lesson.title}:`);
 const regionsByFile = new Map(lessonRegions(lesson).map((entry) => [entry.file, entry.regions]));
 const width = Math.max(...files.map((file) => file.length));
@@ -76,7 +80,7 @@ const fromOtherLessons = new Set(
         ...readFileSync(path.join(dest, file), 'utf8').matchAll(
           /from '(?:\.\.\/)+(lessons\/[^']+)'/g,
         ),
-      ].map((match) => match[1]!),
+      ].flatMap((match) => (match[1] === undefined ? [] : [match[1]])),
     ),
 );
 if (fromOtherLessons.size > 0) {

@@ -2,6 +2,8 @@
 // and for the first failure, what the check expected, what it got, and what
 // each program printed. Pure functions: test/exercise-format.test.ts checks them.
 
+import { styleText } from 'node:util';
+import type { LinesCut, Transcript } from '../transcript.ts';
 import type { CheckError, TestOutcome } from './events.ts';
 
 export interface Style {
@@ -11,21 +13,20 @@ export interface Style {
   bold: (text: string) => string;
 }
 
-const paint = (open: number, close: number) => (text: string) =>
-  `\u001b[${open}m${text}\u001b[${close}m`;
-const plain = (text: string) => text;
-
-/** Colour only for a terminal: piped output stays plain text. */
-export function makeStyle(colour: boolean): Style {
-  return colour
-    ? { pass: paint(32, 39), fail: paint(31, 39), dim: paint(2, 22), bold: paint(1, 22) }
-    : { pass: plain, fail: plain, dim: plain, bold: plain };
-}
-
-export function wantsColour(stream: NodeJS.WriteStream = process.stdout): boolean {
-  return (
-    stream.isTTY === true && process.env.NO_COLOR === undefined && process.env.FORCE_COLOR !== '0'
-  );
+/**
+ * Colours through node:util's styleText, which leaves them out when stdout is
+ * not a terminal or NO_COLOR is set. `colour` forces them on or off (tests).
+ */
+export function makeStyle(colour?: boolean): Style {
+  const paint =
+    (format: 'green' | 'red' | 'dim' | 'bold') =>
+    (text: string): string => {
+      if (colour === false) return text;
+      return colour === true
+        ? styleText(format, text, { validateStream: false })
+        : styleText(format, text);
+    };
+  return { pass: paint('green'), fail: paint('red'), dim: paint('dim'), bold: paint('bold') };
 }
 
 /** `✓ the client gets "Hello, world" echoed back and exits 0`. */
@@ -35,71 +36,21 @@ export function checkLine(test: TestOutcome, style: Style): string {
   return style.dim(`- ${test.name} (not run)`);
 }
 
-/** One program's output, as test/harness.ts's outputOf() writes it. */
-export interface Transcript {
-  /** The command line, e.g. `echo-client.ts 127.0.0.1 38247`. */
-  command: string;
-  /** `exit code 0`, `still running`, ... */
-  status: string;
-  stdout: string[];
-  stderr: string[];
-}
-
-export interface ParsedFailure {
-  /** The check's own words before the transcripts, e.g. "the echoed bytes differ from the bytes sent". */
-  lead: string;
-  transcripts: Transcript[];
-  /** vitest's comparison, e.g. "expected 1 to be 0 // Object.is equality". */
-  assertion: string | undefined;
-}
-
 /**
- * Splits a failure message into its parts. A check writes `expect(value, outputOf(...))`,
- * and vitest appends `: <comparison>` to that message, after the last transcript.
+ * A failure message split in two: the check's own words, and vitest's comparison
+ * (vitest writes `<message>: expected ...` for `expect(value, message)`).
+ * Transcripts are not in it: they come as data (TestOutcome.transcripts).
  */
-export function parseFailureMessage(message: string): ParsedFailure {
-  const start = message.startsWith('--- ') ? 0 : message.indexOf('\n--- ');
-  if (start === -1) {
-    const assertionOnly = /^expected /.test(message);
-    return {
-      lead: assertionOnly ? '' : message.trim(),
-      transcripts: [],
-      assertion: assertionOnly ? message : undefined,
-    };
-  }
-  let rest = message.slice(start).replace(/^\n/, '');
-  let assertion: string | undefined;
-  const cut = rest.lastIndexOf(': expected ');
-  if (cut !== -1) {
-    assertion = rest.slice(cut + 2);
-    rest = rest.slice(0, cut);
-  }
-  let lead = message.slice(0, start).trim();
+export function splitMessage(message: string): { lead: string; assertion: string | undefined } {
+  if (message.startsWith('expected ')) return { lead: '', assertion: message };
+  const cut = message.lastIndexOf(': expected ');
+  if (cut === -1) return { lead: message.trim(), assertion: undefined };
+  let lead = message.slice(0, cut).trim();
   if (lead.endsWith(':')) lead = lead.slice(0, -1);
-  return { lead, transcripts: parseTranscripts(rest), assertion };
+  return { lead, assertion: message.slice(cut + 2) };
 }
 
-function parseTranscripts(text: string): Transcript[] {
-  const transcripts: Transcript[] = [];
-  let current: Transcript | undefined;
-  let into: string[] | undefined;
-  for (const line of text.split('\n')) {
-    const header = line.match(/^--- (.*) \(([^()]*)\)$/);
-    if (header) {
-      current = { command: header[1]!, status: header[2]!, stdout: [], stderr: [] };
-      transcripts.push(current);
-      into = undefined;
-    } else if (current && /^ {2}(stdout|stderr):$/.test(line)) {
-      into = line.trim() === 'stdout:' ? current.stdout : current.stderr;
-    } else if (current && /^ {2}\((stdout|stderr): nothing\)$/.test(line)) {
-      into = undefined;
-    } else if (current && into && line.startsWith('    ')) {
-      into.push(line.slice(4));
-    }
-  }
-  return transcripts;
-}
-
+/** Lines of what a program printed are clipped here; what a check expected never is. */
 const MAX_LINE = 160;
 const HEAD_LINES = 8;
 const TAIL_LINES = 4;
@@ -108,13 +59,31 @@ function clip(line: string): string {
   return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 3)}...` : line;
 }
 
-/** Long outputs keep their beginning and end, with a count of what was left out. */
-export function shortenLines(lines: readonly string[], style: Style): string[] {
-  if (lines.length <= HEAD_LINES + TAIL_LINES + 1) return lines.map(clip);
-  const hidden = lines.length - HEAD_LINES - TAIL_LINES;
+/** Long text keeps its start and, whole, its end: vitest's comparison ends with what was expected. */
+function clipMiddle(text: string, head = 300, tail = 1_500): string {
+  if (text.length <= head + tail + 40) return text;
+  return `${text.slice(0, head)} … (${text.length - head - tail} characters left out) … ${text.slice(-tail)}`;
+}
+
+/**
+ * Long outputs keep their beginning and end, with a count of what was left out
+ * (including lines the harness already left out, `cut`).
+ */
+export function shortenLines(lines: readonly string[], style: Style, cut?: LinesCut): string[] {
+  const more = (count: number) => style.dim(`... ${count} more line${count === 1 ? '' : 's'} ...`);
+  const earlier = cut?.lines ?? 0;
+  if (lines.length <= HEAD_LINES + TAIL_LINES + 1) {
+    if (cut === undefined) return lines.map(clip);
+    return [
+      ...lines.slice(0, cut.after).map(clip),
+      more(earlier),
+      ...lines.slice(cut.after).map(clip),
+    ];
+  }
+  const hidden = lines.length - HEAD_LINES - TAIL_LINES + earlier;
   return [
     ...lines.slice(0, HEAD_LINES).map(clip),
-    style.dim(`... ${hidden} more lines ...`),
+    more(hidden),
     ...lines.slice(-TAIL_LINES).map(clip),
   ];
 }
@@ -123,9 +92,13 @@ export function formatTranscript(transcript: Transcript, style: Style): string[]
   const out = [`${style.bold(transcript.command)}  ${style.dim(`(${transcript.status})`)}`];
   if (transcript.stdout.length === 0 && transcript.stderr.length === 0)
     out.push(style.dim('  (printed nothing)'));
-  out.push(...shortenLines(transcript.stdout, style).map((line) => `  ${line}`));
   out.push(
-    ...shortenLines(collapseStacks(transcript.stderr), style).map(
+    ...shortenLines(transcript.stdout, style, transcript.cut?.stdout).map((line) => `  ${line}`),
+  );
+  const stderr =
+    transcript.cut?.stderr === undefined ? collapseStacks(transcript.stderr) : transcript.stderr;
+  out.push(
+    ...shortenLines(stderr, style, transcript.cut?.stderr).map(
       (line) => `  ${style.dim('stderr:')} ${style.fail(line)}`,
     ),
   );
@@ -167,38 +140,44 @@ function isOneLine(text: string | undefined): text is string {
   return text !== undefined && !text.includes('\n');
 }
 
-/** What went wrong in a beginner's words, from the error a check threw. */
-export function describeError(error: CheckError, style: Style): string[] {
-  const parsed = parseFailureMessage(error.message);
+/**
+ * What went wrong in a beginner's words, from the error a check threw, then what
+ * the check's programs printed (the ones the failure is about first).
+ */
+export function describeError(
+  error: CheckError,
+  style: Style,
+  transcripts: readonly Transcript[] = [],
+): string[] {
+  const { lead, assertion } = splitMessage(error.message);
   const out: string[] = [];
   const timeout = error.message.match(/^Test timed out in (\d+)ms/);
   if (timeout) {
     out.push(
       `The check gave up after ${Number(timeout[1]) / 1000} s: a program is probably waiting for something that never comes (a reply, or the other side to close).`,
     );
-  } else if (parsed.lead !== '') {
-    out.push(...parsed.lead.split('\n'));
+  } else if (lead !== '') {
+    out.push(...lead.split('\n'));
   }
   if (isOneLine(error.expected) && isOneLine(error.actual)) {
-    out.push(`Expected: ${clip(error.expected)}`, `Got:      ${clip(error.actual)}`);
+    out.push(`Expected: ${error.expected}`, `Got:      ${clip(error.actual)}`);
   } else if (error.diff !== undefined && error.diff.trim() !== '') {
     out.push(`What the check expected (${style.pass('-')}) and what it got (${style.fail('+')}):`);
     out.push(
-      ...diffLines(error.diff).map((line) => {
-        const shown = `  ${clip(line)}`;
-        return line.startsWith('-')
-          ? style.pass(shown)
+      ...diffLines(error.diff).map((line) =>
+        line.startsWith('-')
+          ? style.pass(`  ${line}`)
           : line.startsWith('+')
-            ? style.fail(shown)
-            : shown;
-      }),
+            ? style.fail(`  ${clip(line)}`)
+            : `  ${clip(line)}`,
+      ),
     );
-  } else if (parsed.assertion !== undefined) {
-    out.push(`The check ${parsed.assertion.replace(/ \/\/ Object\.is equality$/, '')}.`);
+  } else if (assertion !== undefined) {
+    out.push(`The check ${clipMiddle(assertion.replace(/ \/\/ Object\.is equality$/, ''))}.`);
   }
-  if (parsed.transcripts.length > 0) {
+  if (transcripts.length > 0) {
     out.push('', 'What the programs printed:');
-    for (const transcript of parsed.transcripts)
+    for (const transcript of transcripts)
       out.push(...formatTranscript(transcript, style).map((line) => `  ${line}`));
   }
   return out;
@@ -227,5 +206,10 @@ export function formatFailure(
   const out = [style.bold(`First failing check: ${test.name}`)];
   if (source !== undefined)
     out.push(`  ${style.dim(`The check, at ${source.where}:`)} ${source.code.trim()}`);
-  return [...out, ...describeError(error, style).map((line) => (line === '' ? '' : `  ${line}`))];
+  return [
+    ...out,
+    ...describeError(error, style, test.transcripts).map((line) =>
+      line === '' ? '' : `  ${line}`,
+    ),
+  ];
 }

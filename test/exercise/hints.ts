@@ -3,6 +3,8 @@
 // so the hint shown is about the TODO the failure is about:
 //   1. a region whose `TODO(<name>)` the failing check's output shows (the
 //      starter's stub throws `Error: TODO(<name>): ...`, and the transcripts show it);
+//   then the region hints.json's "checks" names for the failing check's title
+//      (`{ "checks": { "<exact check title>": "<region>" } }`), before any guess:
 //   2. else a region whose file the output names (a stack frame, a program);
 //   3. else the first region whose TODO is still in the learner's copy;
 //   4. else the lesson's first region.
@@ -12,10 +14,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LessonEntry } from '../../lessons/manifest.ts';
-import { escapeRegExp } from '../harness.ts';
+import { escapeRegExp } from '../paths.ts';
 import type { TestOutcome } from './events.ts';
 import type { Style } from './format.ts';
-import { lessonRegions, loadHints, type FileRegions, type RegionHints } from './lesson-data.ts';
+import {
+  lessonRegions,
+  loadCheckRegions,
+  loadHints,
+  type FileRegions,
+  type RegionHints,
+} from './lesson-data.ts';
 import {
   nextHintStep,
   readProgress,
@@ -25,7 +33,8 @@ import {
 } from './progress.ts';
 import type { Region } from './regions.ts';
 
-export type ChoiceReason = 'todo-in-output' | 'file-in-output' | 'unfinished' | 'first';
+export type ChoiceReason =
+  'check-map' | 'todo-in-output' | 'file-in-output' | 'unfinished' | 'first';
 
 export interface RegionChoice {
   /** The region's file, relative to the lesson folder. */
@@ -34,9 +43,16 @@ export interface RegionChoice {
   why: ChoiceReason;
 }
 
-/** Everything a failing check reported: its messages (with the programs' transcripts) and stacks. */
+/** Everything a failing check reported: its messages and stacks, then what its programs printed. */
 export function failureText(test: TestOutcome): string {
-  return test.errors.flatMap((error) => [error.message, error.stack ?? '']).join('\n');
+  return [
+    ...test.errors.flatMap((error) => [error.message, error.stack ?? '']),
+    ...(test.transcripts ?? []).flatMap((transcript) => [
+      transcript.command,
+      ...transcript.stdout,
+      ...transcript.stderr,
+    ]),
+  ].join('\n');
 }
 
 /**
@@ -61,6 +77,7 @@ export function chooseRegion(
   files: FileRegions[],
   output: string,
   copyText: (file: string) => string | undefined,
+  mapped?: string,
 ): RegionChoice | undefined {
   const all = files.flatMap(({ file, regions }) => regions.map((region) => ({ file, region })));
   if (all.length === 0) return undefined;
@@ -74,6 +91,9 @@ export function chooseRegion(
     }),
   );
   if (named) return { ...named, why: 'todo-in-output' };
+  // Then the TODO hints.json names for this check: its author knows what the check is about.
+  const byMap = all.find((entry) => entry.region.name === mapped);
+  if (byMap) return { ...byMap, why: 'check-map' };
 
   const texts = new Map(files.map(({ file }) => [file, copyText(file)]));
   const unfinished = (entry: { file: string; region: Region }) =>
@@ -87,15 +107,18 @@ export function chooseRegion(
   );
   if (file !== undefined) {
     const inFile = all.filter((entry) => entry.file === file);
-    return { ...(inFile.find(unfinished) ?? inFile[0]!), why: 'file-in-output' };
+    const chosen = inFile.find(unfinished) ?? inFile[0];
+    if (chosen) return { ...chosen, why: 'file-in-output' };
   }
 
   const open = all.find(unfinished);
   if (open) return { ...open, why: 'unfinished' };
-  return { ...all[0]!, why: 'first' };
+  const [first] = all;
+  return first && { ...first, why: 'first' };
 }
 
 const WHY: Record<ChoiceReason, string> = {
+  'check-map': 'the TODO this check is about',
   'todo-in-output': "the failing check's output shows it",
   'file-in-output': "the failing check's output names its file",
   unfinished: 'the first TODO still in your copy',
@@ -146,18 +169,25 @@ export function hintForFailure(
 ): string[] {
   let hints: RegionHints;
   let files: FileRegions[];
+  let checks: Record<string, string>;
   try {
     hints = loadHints(lesson);
     files = lessonRegions(lesson);
+    checks = loadCheckRegions(lesson);
   } catch {
     return [style.dim(`Lesson ${lesson.id} has no hints yet.`)];
   }
-  const choice = chooseRegion(files, failureText(test), (file) => {
-    const copy = path.join(dir, file);
-    return existsSync(copy) ? readFileSync(copy, 'utf8') : undefined;
-  });
+  const choice = chooseRegion(
+    files,
+    failureText(test),
+    (file) => {
+      const copy = path.join(dir, file);
+      return existsSync(copy) ? readFileSync(copy, 'utf8') : undefined;
+    },
+    Object.hasOwn(checks, test.name) ? checks[test.name] : undefined,
+  );
   if (choice === undefined) return [style.dim(`Lesson ${lesson.id} has no hints yet.`)];
-  const list = Object.hasOwn(hints, choice.region.name) ? hints[choice.region.name]! : [];
+  const list = (Object.hasOwn(hints, choice.region.name) && hints[choice.region.name]) || [];
   const shown = regionHintsShown(readProgress().lessons[lesson.id], choice.region.name);
   const { step, hintsShown } = nextHintStep(shown, list.length, advance);
   if (step.kind !== 'none') updateRegionHints(lesson.id, choice.region.name, hintsShown);

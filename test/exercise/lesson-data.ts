@@ -5,8 +5,8 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { lessons, type LessonEntry } from '../../lessons/manifest.ts';
-import { ROOT } from '../harness.ts';
+import type { LessonEntry } from '../../lessons/manifest.ts';
+import { ROOT } from '../paths.ts';
 import { findRegions, makeStarter, rewriteImports, type Region } from './regions.ts';
 
 /**
@@ -84,6 +84,27 @@ export function loadHints(lesson: LessonEntry): RegionHints {
     }
   }
   return hints as RegionHints;
+}
+
+/**
+ * hints.json's optional `"checks": { "<exact check title>": "<region-name>" }`:
+ * the TODO a check is about, so its failure shows that TODO's hint (before any
+ * guess from the failure's output; see test/exercise/hints.ts).
+ */
+export function loadCheckRegions(lesson: LessonEntry): Record<string, string> {
+  const file = lessonPaths(lesson).hints;
+  const shown = path.relative(ROOT, file);
+  const data = readJson(file) as { checks?: unknown };
+  const checks = data?.checks;
+  if (checks === undefined) return {};
+  const format = `${shown}: "checks" must be { "<check title>": "<region-name>", ... }`;
+  if (typeof checks !== 'object' || checks === null || Array.isArray(checks))
+    throw new DataError(format);
+  for (const [title, region] of Object.entries(checks)) {
+    if (typeof region !== 'string' || region === '')
+      throw new DataError(`${format}: "${title}" does not name a region`);
+  }
+  return checks as Record<string, string>;
 }
 
 export interface KnownBadVariant {
@@ -212,9 +233,4 @@ export function copyLesson(lesson: LessonEntry, dest: string, options: CopyOptio
 /** The starter transform: every exercise region becomes a TODO that throws. */
 export function starterTransform(lesson: LessonEntry): (file: string, text: string) => string {
   return (file, text) => makeStarter(text, `lessons/${lesson.folder}/${file}`);
-}
-
-/** The lessons whose folder and checks exist, in manifest order. */
-export function availableLessons(): LessonEntry[] {
-  return lessons.filter((lesson) => missingPart(lesson) === undefined);
 }

@@ -1,8 +1,10 @@
 // Exercise regions: the parts of a reference program a learner writes.
 // A region is marked in the reference code, around whole statements:
 //   // exercise(<kebab-name>): <one imperative sentence saying what to write>
+//   //   <the sentence may go on, on comment lines indented by three spaces>
 //   ...reference code...
 //   // end exercise
+// so lesson code stays within its line width; the task is the lines joined.
 // The starter is the same file with each region replaced by a TODO comment and
 // a line that throws, so an unfinished program fails loudly, naming the TODO.
 
@@ -10,13 +12,15 @@ import path from 'node:path';
 
 export interface Region {
   name: string;
-  /** The sentence after the colon: what the learner writes. */
+  /** The sentence after the colon, with its continuation lines joined: what the learner writes. */
   task: string;
   /** The marker line's indentation, reused for the TODO lines. */
   indent: string;
-  /** 1-based line numbers of the two marker lines. */
+  /** 1-based line numbers of the two marker lines (the start marker's first line). */
   startLine: number;
   endLine: number;
+  /** How many lines the start marker takes, its continuation lines included. */
+  markerLines: number;
   /** The reference code between the markers, dedented by `indent`. */
   solution: string;
 }
@@ -28,6 +32,10 @@ export class RegionError extends Error {
 
 const START = /^(\s*)\/\/ exercise\(([a-z0-9]+(?:-[a-z0-9]+)*)\): (\S.*)$/;
 const END = /^\s*\/\/ end exercise\s*$/;
+/** A continuation of the task: `//` and three spaces, at the marker's indentation. */
+const CONTINUATION = /^(\s*)\/\/ {3}(\S.*)$/;
+/** How wide a starter's TODO lines may be (the width of lesson code). */
+const TODO_WIDTH = 88;
 /** A comment that starts like a marker: if START and END do not match it, it is a typo. */
 const MARKER_LIKE = /^\s*\/\/\s*(end\s*)?exercise/;
 
@@ -44,10 +52,22 @@ function dedent(body: string[], indent: string): string {
 /** Every region in `text`, in order; throws RegionError for unbalanced or malformed markers. */
 export function findRegions(text: string, file: string): Region[] {
   const regions: Region[] = [];
-  let open: { name: string; task: string; indent: string; line: number } | undefined;
+  let open:
+    { name: string; task: string; indent: string; line: number; markerLines: number } | undefined;
   lines(text).forEach((line, index) => {
     const lineNumber = index + 1;
     const where = `${file}:${lineNumber}`;
+    const continuation = line.match(CONTINUATION);
+    if (
+      open &&
+      continuation &&
+      lineNumber === open.line + open.markerLines &&
+      continuation[1] === open.indent
+    ) {
+      open.task = `${open.task} ${(continuation[2] ?? '').trim()}`;
+      open.markerLines += 1;
+      return;
+    }
     const start = line.match(START);
     if (start) {
       if (open) {
@@ -60,7 +80,13 @@ export function findRegions(text: string, file: string): Region[] {
           `${where}: a second region named exercise(${start[2]}); give each region its own name`,
         );
       }
-      open = { indent: start[1]!, name: start[2]!, task: start[3]!.trim(), line: lineNumber };
+      open = {
+        indent: start[1] ?? '',
+        name: start[2] ?? '',
+        task: (start[3] ?? '').trim(),
+        line: lineNumber,
+        markerLines: 1,
+      };
       return;
     }
     if (END.test(line)) {
@@ -68,7 +94,7 @@ export function findRegions(text: string, file: string): Region[] {
         throw new RegionError(
           `${where}: "// end exercise" with no "// exercise(name): task" before it`,
         );
-      if (lineNumber === open.line + 1)
+      if (lineNumber === open.line + open.markerLines)
         throw new RegionError(
           `${where}: exercise(${open.name}) is empty; put the reference code between its markers`,
         );
@@ -78,6 +104,7 @@ export function findRegions(text: string, file: string): Region[] {
         indent: open.indent,
         startLine: open.line,
         endLine: lineNumber,
+        markerLines: open.markerLines,
         solution: '',
       });
       open = undefined;
@@ -94,7 +121,10 @@ export function findRegions(text: string, file: string): Region[] {
   const all = lines(text);
   return regions.map((region) => ({
     ...region,
-    solution: dedent(all.slice(region.startLine, region.endLine - 1), region.indent),
+    solution: dedent(
+      all.slice(region.startLine - 1 + region.markerLines, region.endLine - 1),
+      region.indent,
+    ),
   }));
 }
 
@@ -103,10 +133,33 @@ function quote(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-/** The two lines that stand in for a region in the starter. */
+/** Words wrapped into lines of at most `width` characters (a longer word gets a line of its own). */
+function wrap(words: string[], width: number, firstPrefix: string, prefix: string): string[] {
+  const out: string[] = [];
+  let line = firstPrefix;
+  let empty = true;
+  for (const word of words) {
+    if (!empty && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = prefix;
+      empty = true;
+    }
+    line = empty ? `${line}${word}` : `${line} ${word}`;
+    empty = false;
+  }
+  out.push(line);
+  return out;
+}
+
+/** The lines that stand in for a region in the starter: its TODO, wrapped, and a line that throws. */
 export function todoLines(region: Region, file: string): string[] {
   return [
-    `${region.indent}// TODO(${region.name}): ${region.task}`,
+    ...wrap(
+      region.task.split(/\s+/).filter((word) => word !== ''),
+      TODO_WIDTH,
+      `${region.indent}// TODO(${region.name}): `,
+      `${region.indent}//   `,
+    ),
     `${region.indent}throw new Error(${quote(`TODO(${region.name}): write this part of ${path.basename(file)}`)});`,
   ];
 }

@@ -4,8 +4,10 @@
 
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { execa } from 'execa';
-import { ROOT } from '../harness.ts';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { ROOT } from '../paths.ts';
+import { killMarked, PROGRAM_MARKER } from '../process-tree.ts';
 import { EVENT_PREFIX, type CheckError, type CheckEvent, type TestOutcome } from './events.ts';
 
 const VITEST = path.join(
@@ -27,6 +29,8 @@ export interface RunOptions {
   onEvent?: (event: CheckEvent) => void;
   /** Lets the caller stop the run (e.g. --watch restarting on a save). */
   signal?: AbortSignal;
+  /** Run only the checks whose full name matches (vitest's --testNamePattern). */
+  testNamePattern?: string;
 }
 
 export interface ModuleResult {
@@ -48,46 +52,58 @@ export interface RunResult {
   aborted: boolean;
 }
 
+/** Lines of the child's other output kept (the last ones), each clipped: enough to say why vitest failed. */
+const OTHER_LINES = 200;
+const OTHER_LINE_CHARS = 1_000;
+
+/** An event line read back; undefined (with the reason in `problems`) when it is malformed. */
+export function parseEvent(line: string): CheckEvent | undefined {
+  try {
+    const event = JSON.parse(line.slice(EVENT_PREFIX.length)) as unknown;
+    if (typeof event !== 'object' || event === null || !('type' in event)) return undefined;
+    return event as CheckEvent;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The runs going on now, so an interrupted checker can kill what their programs left. */
+const activeRuns = new Set<string>();
+let runs = 0;
+
+/** Kills every program (and everything it started) of the runs going on now: for Ctrl-C. */
+export function killRunPrograms(): void {
+  for (const runId of activeRuns) killMarked(PROGRAM_MARKER, `${runId}:`);
+}
+
 export async function runChecks(options: RunOptions): Promise<RunResult> {
+  const runId = `check-${process.pid}-${(runs += 1)}`;
+  activeRuns.add(runId);
+  try {
+    return await runVitest(options, runId);
+  } finally {
+    // Whatever the checks' programs left running (a worker killed mid-check, say).
+    killMarked(PROGRAM_MARKER, `${runId}:`);
+    activeRuns.delete(runId);
+  }
+}
+
+async function runVitest(options: RunOptions, runId: string): Promise<RunResult> {
   const modules: ModuleResult[] = [];
   const unhandled: CheckError[] = [];
   const other: string[] = [];
-  const child = execa(
-    process.execPath,
-    [
-      VITEST,
-      'run',
-      '--config',
-      options.config ?? DEFAULT_CONFIG,
-      `--reporter=${REPORTER}`,
-      ...options.files,
-    ],
-    {
-      cwd: ROOT,
-      reject: false,
-      all: false,
-      cancelSignal: options.signal,
-      env: {
-        WORKBOOK_LESSON_DIRS: JSON.stringify(options.lessonDirs ?? {}),
-        NO_COLOR: '1',
-        FORCE_COLOR: '0',
-        ...options.env,
-      },
-    },
-  );
-  let pending = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    const parts = (pending + chunk).split('\n');
-    pending = parts.pop() ?? '';
-    for (const line of parts) handleLine(line);
-  });
+  const keep = (line: string) => {
+    if (line.trim() === '') return;
+    other.push(line.length > OTHER_LINE_CHARS ? `${line.slice(0, OTHER_LINE_CHARS)}…` : line);
+    if (other.length > OTHER_LINES) other.shift();
+  };
   const handleLine = (line: string) => {
-    if (!line.startsWith(EVENT_PREFIX)) {
-      if (line.trim() !== '') other.push(line);
+    if (!line.startsWith(EVENT_PREFIX)) return keep(line);
+    const event = parseEvent(line);
+    if (event === undefined) {
+      keep(`(a result from the checks could not be read: ${line.length} characters)`);
       return;
     }
-    const event = JSON.parse(line.slice(EVENT_PREFIX.length)) as CheckEvent;
     if (event.type === 'module')
       modules.push({
         project: event.project,
@@ -98,19 +114,53 @@ export async function runChecks(options: RunOptions): Promise<RunResult> {
     if (event.type === 'end') unhandled.push(...event.errors);
     options.onEvent?.(event);
   };
-  const result = await child;
-  if (pending !== '') handleLine(pending);
-  if (result.stderr)
-    other.push(
-      ...String(result.stderr)
-        .split('\n')
-        .filter((line) => line.trim() !== ''),
-    );
+  // node:child_process and node:readline, not execa: the learner's command starts
+  // faster without it (execa takes longer to load than this whole module).
+  const child = spawn(
+    process.execPath,
+    [
+      VITEST,
+      'run',
+      '--config',
+      options.config ?? DEFAULT_CONFIG,
+      `--reporter=${REPORTER}`,
+      ...(options.testNamePattern === undefined
+        ? []
+        : [`--testNamePattern=${options.testNamePattern}`]),
+      ...options.files,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: options.signal,
+      env: {
+        ...process.env,
+        WORKBOOK_LESSON_DIRS: JSON.stringify(options.lessonDirs ?? {}),
+        WORKBOOK_CHECKER: '1',
+        WORKBOOK_RUN_ID: runId,
+        NO_COLOR: '1',
+        FORCE_COLOR: '0',
+        ...options.env,
+      },
+    },
+  );
+  const exited = new Promise<number | undefined>((resolve) => {
+    child.once('close', (code) => resolve(code ?? undefined));
+    child.once('error', () => resolve(undefined));
+  });
+  const read = async (stream: NodeJS.ReadableStream, onLine: (line: string) => void) => {
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) onLine(line);
+  };
+  await Promise.all([
+    read(child.stdout, handleLine).catch(() => {}),
+    read(child.stderr, keep).catch(() => {}),
+  ]);
+  const exitCode = await exited;
   return {
     modules,
     unhandled,
-    exitCode: result.exitCode,
+    exitCode,
     otherOutput: other.join('\n'),
-    aborted: result.isCanceled === true,
+    aborted: options.signal?.aborted === true,
   };
 }

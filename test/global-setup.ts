@@ -1,0 +1,12 @@
+// Runs once per vitest run, in the main process: gives the run an id that every
+// program the harness starts carries (WORKBOOK_RUN_ID, and WORKBOOK_PROGRAM as
+// `<run>:...`), and at the end kills whatever those programs left running.
+import { killMarked, PROGRAM_MARKER } from './process-tree.ts';
+
+export default function setup(): () => void {
+  process.env.WORKBOOK_RUN_ID ??= `test-${process.pid}`;
+  const runId = process.env.WORKBOOK_RUN_ID;
+  return () => {
+    if (process.platform === 'linux') killMarked(PROGRAM_MARKER, `${runId}:`);
+  };
+}

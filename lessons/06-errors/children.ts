@@ -33,10 +33,14 @@ export function startChild(role: ChildRole, openFileLimit?: number): Child {
   if (script === undefined) throw new Error('cannot tell which script is running');
   // process.execArgv carries tsx's loader when run with `npx tsx`.
   const node = [process.execPath, ...process.execArgv, script];
+  // Node raises its soft limit to the hard limit as it starts, so only a lower
+  // hard limit holds: `ulimit -n` lowers both, `ulimit -Sn` alone would not do.
+  // exercise(lower-the-limit): With openFileLimit, run `node` through a POSIX shell that lowers the limit on open files and then execs node in its place.
   const [command = process.execPath, ...args] =
     openFileLimit === undefined
       ? node
       : ['sh', '-c', `ulimit -n ${openFileLimit} && exec "$@"`, 'sh', ...node];
+  // end exercise
   const child = spawn(command, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, [CHILD_ROLE_VARIABLE]: role },

@@ -52,7 +52,7 @@ export async function provokeConnectTimeout(): Promise<Outcome> {
   const address = formatAddress(HOST, port);
   say(
     'server',
-    `a child process listens on ${address} with a backlog of 1, then stops accepting`,
+    `child process ${child.process.pid ?? '?'} listens on ${address} with a backlog of 1, then stops accepting`,
   );
 
   const queued: net.Socket[] = [];
@@ -143,13 +143,18 @@ function kernelConnectTimeout(): string {
 
 /** The stuck listener child: listen, tell the parent the port, then block the event loop. */
 export function stuckListener(): void {
+  const parent = process.ppid;
   const server = net.createServer();
   server.listen({ port: 0, host: HOST, backlog: 1 }, () => {
     const { port } = server.address() as net.AddressInfo;
     // Block only once the message has left, or the parent would wait for it forever.
     process.send?.({ port }, () => {
       // Atomics.wait sleeps this thread: no event loop runs, so no accept() runs.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STUCK_FOR_MS);
+      // It wakes now and then only to stop if the parent has gone.
+      const deadline = Date.now() + STUCK_FOR_MS;
+      const sleeper = new Int32Array(new SharedArrayBuffer(4));
+      while (Date.now() < deadline && process.ppid === parent)
+        Atomics.wait(sleeper, 0, 0, 100);
       process.exit(0);
     });
   });

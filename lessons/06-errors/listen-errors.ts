@@ -1,6 +1,7 @@
-// Lesson 06: the errors of listen(), which is bind() and listen() in one call:
-// EADDRINUSE (the port is taken), EADDRNOTAVAIL (the address is not ours) and
-// EMFILE (the process may open no more files, and every socket is one).
+// Lesson 06: errors of the descriptor and the address a socket needs:
+// EADDRINUSE (the port is taken) and EADDRNOTAVAIL (the address is not ours),
+// both from listen(), which is bind() and listen() in one call, and EMFILE
+// (the process may open no more files, and every socket is one).
 
 import net from 'node:net';
 import fs from 'node:fs';
@@ -14,7 +15,7 @@ const HOST = '127.0.0.1';
 const DOCUMENTATION_ADDRESS = '192.0.2.1';
 /** Low enough to reach in a moment; high enough for Node's own start-up files (20 to 60). */
 const OPEN_FILE_LIMIT = 256;
-/** Where the EMFILE child gives up if the limit did not take: it would be far past 64. */
+/** Where the EMFILE child gives up if the limit did not take. */
 const MAX_CONNECTIONS = 500;
 
 export async function provokeAddressInUse(): Promise<Outcome> {
@@ -126,86 +127,83 @@ export async function provokeTooManyOpenFiles(): Promise<Outcome> {
     return {
       skipped: 'Windows has no per-process limit on open files to lower (ulimit -n)',
     };
-  say(
-    'parent',
-    `starting a child whose limit on open files is ${OPEN_FILE_LIMIT}: sh -c 'ulimit -n ${OPEN_FILE_LIMIT} && exec node ...'`,
-  );
-  const child = startChild('open-until-emfile', OPEN_FILE_LIMIT);
-  let report: Record<string, unknown> | undefined;
-  let startError: Error | undefined;
-  child.process.on('message', (message: Record<string, unknown>) => (report = message));
-  child.process.on('error', (error) => (startError = error));
-  await child.closed;
-  if (startError !== undefined)
-    return {
-      skipped: `no POSIX shell to lower the limit with (${startError.message})`,
-    };
-  if (child.process.exitCode !== 0 || report === undefined) {
-    say(
-      'parent',
-      `the child failed (exit code ${child.process.exitCode}) before reporting`,
-    );
-    return {};
-  }
-  say('parent', 'the child has exited; this process never came near its own limit');
-  if (report.code === undefined) return {};
-  const { message, ...fields } = report;
-  return { error: Object.assign(new Error(String(message)), fields) };
-}
-
-/**
- * The EMFILE child: one server and clients connecting to it, one at a time,
- * until a socket cannot be opened. On loopback each connection costs two
- * descriptors here, the client's socket and the server's accepted one.
- */
-export async function openUntilEmfile(): Promise<void> {
-  const limit = openFileLimit();
-  if (limit !== undefined) say('child', `limit on open files: ${limit}`);
+  // The server stays in this process, far from its own limit, so every
+  // descriptor the child opens is one of its clients.
   const server = net.createServer();
   const accepted: net.Socket[] = [];
   server.on('connection', (socket) => accepted.push(socket));
   server.listen(0, HOST);
   await once(server, 'listening');
   const { port } = server.address() as net.AddressInfo;
-  say('child server', `listening on ${serverAddress(server)}`);
+  const address = serverAddress(server);
+  say('server', `listening on ${address}, in this process`);
+
+  let report: Record<string, unknown> | undefined;
+  let startError: Error | undefined;
+  const child = startChild('open-until-emfile', OPEN_FILE_LIMIT);
+  say(
+    'client',
+    `child process ${child.process.pid ?? '?'}, started with sh -c 'ulimit -n ${OPEN_FILE_LIMIT} && exec node ...'`,
+  );
+  child.process.on('message', (message: Record<string, unknown>) => (report = message));
+  child.process.on('error', (error) => (startError = error));
+  child.process.send({ port });
+  await child.closed;
+  for (const socket of accepted) socket.destroy();
+  server.close();
+  await once(server, 'close');
+  if (startError !== undefined)
+    return {
+      skipped: `no POSIX shell to lower the limit with (${startError.message})`,
+    };
+  if (report === undefined) {
+    say(
+      'client',
+      `the child failed (exit code ${child.process.exitCode}) before reporting`,
+    );
+    return { address };
+  }
+  say(
+    'server',
+    `accepted ${accepted.length} connections and saw nothing of the one that failed: no SYN was sent`,
+  );
+  if (report.code === undefined) return { address };
+  const { message, ...fields } = report;
+  return { error: Object.assign(new Error(String(message)), fields), address };
+}
+
+/**
+ * The EMFILE child: it connects to the parent's server, one connection at a
+ * time, until a socket cannot be created. Each connection costs the child one
+ * descriptor; Node itself holds about 20 to 60 from start-up.
+ */
+export async function openUntilEmfile(): Promise<void> {
+  // If the parent goes away, there is no one to report to: stop.
+  process.on('disconnect', () => process.exit(1));
+  const [{ port }] = (await once(process, 'message')) as [{ port: number }];
+  const limit = openFileLimit();
+  if (limit !== undefined) say('client', `the child's limit on open files: ${limit}`);
 
   const clients: net.Socket[] = [];
   let failure: unknown;
   while (failure === undefined && clients.length < MAX_CONNECTIONS) {
     const client = net.createConnection({ host: HOST, port });
     try {
-      // The failure can come on either side: socket() for the client, accept() for the server.
-      await Promise.all([once(client, 'connect'), once(server, 'connection')]);
+      await once(client, 'connect');
       clients.push(client);
     } catch (error) {
       failure = error;
-      client.destroy();
     }
   }
-  say(
-    'child client',
-    `connections 1 to ${clients.length} open; the server accepted ${accepted.length}`,
-  );
-  if (failure === undefined) {
+  say('client', `connections 1 to ${clients.length} open`);
+  if (failure === undefined)
     say(
-      'child client',
+      'client',
       `no error after ${MAX_CONNECTIONS} connections: the limit did not apply`,
     );
-  } else {
-    showError(
-      'child client',
-      `connection ${clients.length + 1}: 'error' event`,
-      failure,
-    );
-    say(
-      'child server',
-      'saw nothing of that connection: its socket could not be created, so no SYN was sent',
-    );
-  }
-  for (const socket of [...clients, ...accepted]) socket.destroy();
-  server.close();
-  await once(server, 'close');
-  say('child', 'closed every connection and the server');
+  else showError('client', `connection ${clients.length + 1}: 'error' event`, failure);
+  for (const socket of clients) socket.destroy();
+  say('client', 'closed every connection; the child exits');
 
   const report: Record<string, unknown> = {};
   if (failure instanceof Error) {
@@ -213,7 +211,10 @@ export async function openUntilEmfile(): Promise<void> {
     report.message = failure.message;
   }
   // Tell the parent what happened, then close the channel so this process can exit.
-  process.send?.(report, () => process.disconnect?.());
+  process.removeAllListeners('disconnect');
+  process.send?.(report, () => {
+    if (process.connected) process.disconnect();
+  });
 }
 
 /** This process's limit on open files (Linux: /proc/self/limits); undefined elsewhere. */

@@ -35,7 +35,7 @@ type ScenarioName = (typeof SCENARIOS)[number];
 /** A scenario that runs longer than this is stuck: the slowest takes about a second, or 20 on a very busy machine. */
 const SCENARIO_TIMEOUT_MS = 40_000;
 /** Once it has printed its result, a scenario with nothing left open exits at once. */
-const EXIT_AFTER_RESULT_MS = 10_000;
+const EXIT_AFTER_RESULT_MS = 5_000;
 
 interface ScenarioRun {
   result: ProgramResult;

@@ -5,8 +5,11 @@
 export interface ProgramEntry {
   /** File name inside the lesson folder. */
   file: string;
-  /** Which terminal it runs in: servers in terminal 1, clients in terminal 2. */
-  role: 'server' | 'client';
+  /**
+   * Which terminal it runs in: servers in terminal 1, clients in terminal 2.
+   * A demo runs alone in one terminal and starts whatever peers it needs itself.
+   */
+  role: 'server' | 'client' | 'demo';
   /** What the program is for, in one line. */
   summary: string;
   /** The arguments the lesson text runs it with (the tutorial's defaults). */
@@ -148,6 +151,22 @@ export const lessons: LessonEntry[] = [
         summary:
           'A logging TCP proxy: forwards connections to a server and prints every chunk both ways.',
         args: ['127.0.0.1', '65433', '127.0.0.1', '65432'],
+      },
+    ],
+  },
+  {
+    id: '06',
+    folder: '06-errors',
+    title: 'The errors gallery',
+    summary:
+      'Every common socket error caused on purpose on this machine, what each side sees, and the table of errors.',
+    programs: [
+      {
+        file: 'provoke.ts',
+        role: 'demo',
+        summary:
+          'Causes the error it is given (ECONNREFUSED, EPIPE, ...) and prints both sides of it.',
+        args: ['ECONNREFUSED'],
       },
     ],
   },

@@ -56,6 +56,27 @@ const EXPLANATIONS: Record<string, Explain> = {
     'network unreachable',
     `this machine has no route to the network of ${address}`,
   ],
+  // Node's own errors: the kernel never saw these calls, so there is no errno.
+  ERR_STREAM_WRITE_AFTER_END: () => [
+    'write after end',
+    'end() already sent FIN on this socket, so it cannot carry more bytes; write everything before calling end()',
+  ],
+  ERR_STREAM_DESTROYED: () => [
+    'socket destroyed',
+    'destroy() was already called on this socket (or an error destroyed it), so nothing more can be written',
+  ],
+  ERR_SOCKET_CLOSED: () => [
+    'socket is closed',
+    'this socket is not connected (never connected, or already closed); write after connect() succeeds',
+  ],
+  ERR_SOCKET_CONNECTION_TIMEOUT: (address) => [
+    'connection attempt timed out',
+    `no address of ${address} answered in time (Node tried each one in turn: autoSelectFamily)`,
+  ],
+  ABORT_ERR: (address) => [
+    'operation aborted',
+    `an AbortSignal cancelled the connection to ${address}, e.g. AbortSignal.timeout() ran out`,
+  ],
 };
 
 export function errorCode(error: unknown): string | undefined {

@@ -124,6 +124,10 @@ function sourcesMarkdown(lesson: LessonEntry): string {
 
 function diffsMarkdown(lesson: LessonEntry, previous: LessonEntry | undefined): string {
   if (previous === undefined) return '';
+  // A lesson of demos (lesson 06's provoke.ts) has no server or client to compare.
+  const hasPair = (entry: LessonEntry) =>
+    entry.programs.some((program) => program.role === 'server' || program.role === 'client');
+  if (!hasPair(lesson) || !hasPair(previous)) return '';
   const parts = [
     `## Diff against lesson ${previous.id}`,
     '',

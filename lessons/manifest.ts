@@ -5,8 +5,11 @@
 export interface ProgramEntry {
   /** File name inside the lesson folder. */
   file: string;
-  /** Which terminal it runs in: servers in terminal 1, clients in terminal 2. */
-  role: 'server' | 'client';
+  /**
+   * Which terminal it runs in: servers in terminal 1, clients in terminal 2. A tool
+   * runs on its own, not against the lesson's server (the site shows no run of it).
+   */
+  role: 'server' | 'client' | 'tool';
   /** What the program is for, in one line. */
   summary: string;
   /** The arguments the lesson text runs it with (the tutorial's defaults). */
@@ -112,6 +115,36 @@ export const lessons: LessonEntry[] = [
         role: 'client',
         summary: 'Sends one request, shows its bytes, and prints the response.',
         args: ['127.0.0.1', '65432', 'search', 'morpheus'],
+      },
+    ],
+  },
+  {
+    id: '07',
+    folder: '07-addresses',
+    title: 'Addresses, names and IPv6',
+    summary:
+      'Who can reach a server (loopback, all interfaces, dual stack) and which address a name becomes (the hosts file, DNS, happy eyeballs).',
+    programs: [
+      {
+        file: 'where-server.ts',
+        role: 'server',
+        summary:
+          'Listens where it is told, lists every address it is reachable on, and names the family of each client.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'where-client.ts',
+        role: 'client',
+        summary:
+          'Resolves a name, tries its addresses in order, and says which one connected.',
+        args: ['localhost', '65432'],
+      },
+      {
+        file: 'lookup.ts',
+        role: 'tool',
+        summary:
+          "Shows what a name becomes for net.connect(), next to DNS's own answer.",
+        args: ['localhost', '--all'],
       },
     ],
   },

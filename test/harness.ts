@@ -100,6 +100,8 @@ export interface StartOptions {
   input?: string | Uint8Array;
   /** Kill the program if it runs longer than this (it then fails with its output). */
   timeoutMs?: number;
+  /** Extra environment variables for the program (the checks' own, e.g. NODE_OPTIONS). */
+  env?: Readonly<Record<string, string>>;
 }
 
 const running = new Set<RunningProgram>();
@@ -135,7 +137,7 @@ export class RunningProgram {
       stdin: options.input === undefined ? 'ignore' : undefined,
       timeout: options.timeoutMs,
       forceKillAfterDelay: 2_000,
-      env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
     });
     this.collect(this.subprocess.stdout, this.stdoutLines);
     this.collect(this.subprocess.stderr, this.stderrLines);
@@ -297,10 +299,12 @@ export interface RunningServer extends RunningProgram {
  */
 export async function startServer(
   file: string,
-  options: { host?: string; extraArgs?: readonly string[] } = {},
+  options: { host?: string; extraArgs?: readonly string[]; env?: StartOptions['env'] } = {},
 ): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const program = startProgram(file, [host, '0', ...(options.extraArgs ?? [])]);
+  const program = startProgram(file, [host, '0', ...(options.extraArgs ?? [])], {
+    env: options.env,
+  });
   let match: RegExpMatchArray;
   try {
     match = await program.waitForLine(/^Listening on \[?([^\]]+?)\]?:(\d+)$/);

@@ -97,6 +97,7 @@ describe('lesson 07: where a server listens', () => {
 
   test.skipIf(!ipv6)('with --ipv6-only, a server on :: refuses IPv4 clients', async () => {
     const where = await startServer(whereServer, { host: '::', extraArgs: ['--ipv6-only'] });
+    await where.waitForLine(/^Warning: /);
     const output = outputOf(where);
     expect(await tryConnect('127.0.0.1', where.port), output).toBe('ECONNREFUSED');
     expect(await tryConnect('::1', where.port), output).toMatch(/over IPv6$/);
@@ -110,6 +111,8 @@ describe('lesson 07: where a server listens', () => {
     async () => {
       const onIPv4 = await startServer(whereServer, { host: '127.0.0.1' });
       const onIPv6 = await startServer(whereServer, { host: '::1' });
+      await onIPv4.waitForLine(/^Reachable at /);
+      await onIPv6.waitForLine(/^Reachable at /);
       const output = outputOf(onIPv4, onIPv6);
       expect(await tryConnect('::1', onIPv4.port), output).toBe('ECONNREFUSED');
       expect(await tryConnect('127.0.0.1', onIPv6.port), output).toBe('ECONNREFUSED');

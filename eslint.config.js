@@ -34,6 +34,11 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // Preloads the checks load into lesson programs run under Node.
+    files: ['test/**/*.js'],
+    languageOptions: { globals: globals.node },
+  },
+  {
     // The site's own script runs in the reader's browser.
     files: ['site/assets/**/*.js'],
     languageOptions: { globals: globals.browser },

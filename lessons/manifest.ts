@@ -7,7 +7,8 @@ export interface ProgramEntry {
   file: string;
   /**
    * Which terminal it runs in: servers in terminal 1, clients in terminal 2.
-   * A demo runs alone in one terminal and starts whatever peers it needs itself.
+   * A demo runs alone, not against the lesson's server, and starts whatever
+   * peers it needs itself.
    */
   role: 'server' | 'client' | 'demo';
   /** What the program is for, in one line. */
@@ -167,6 +168,36 @@ export const lessons: LessonEntry[] = [
         summary:
           'Causes the error it is given (ECONNREFUSED, EPIPE, ...) and prints both sides of it.',
         args: ['ECONNREFUSED'],
+      },
+    ],
+  },
+  {
+    id: '07',
+    folder: '07-addresses',
+    title: 'Addresses, names and IPv6',
+    summary:
+      'Who can reach a server (loopback, all interfaces, dual stack) and which address a name becomes (the hosts file, DNS, happy eyeballs).',
+    programs: [
+      {
+        file: 'where-server.ts',
+        role: 'server',
+        summary:
+          'Listens where it is told, lists every address it is reachable on, and names the family of each client.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'where-client.ts',
+        role: 'client',
+        summary:
+          'Resolves a name, tries its addresses in order, and says which one connected.',
+        args: ['localhost', '65432'],
+      },
+      {
+        file: 'lookup.ts',
+        role: 'demo',
+        summary:
+          "Shows what a name becomes for net.connect(), next to DNS's own answer.",
+        args: ['localhost', '--all'],
       },
     ],
   },

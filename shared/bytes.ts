@@ -58,7 +58,8 @@ export function shortenText(text: string, limit: number): string {
 }
 
 export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+  const suffix = /(s|sh|ch|x)$/.test(noun) ? 'es' : 's';
+  return `${count} ${noun}${count === 1 ? '' : suffix}`;
 }
 
 /**

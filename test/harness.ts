@@ -139,6 +139,8 @@ export interface StartOptions {
   input?: string | Uint8Array;
   /** Kill the program if it runs longer than this (it then fails with its output). */
   timeoutMs?: number;
+  /** Extra environment variables for the program (the checks' own, e.g. NODE_OPTIONS). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -236,6 +238,7 @@ export class RunningProgram {
         FORCE_COLOR: '0',
         WORKBOOK_RUN_ID: RUN_ID,
         [PROGRAM_MARKER]: this.marker,
+        ...options.env,
       },
     });
     running.add(this);
@@ -499,10 +502,12 @@ export interface RunningServer extends RunningProgram {
  */
 export async function startServer(
   file: string,
-  options: { host?: string; extraArgs?: readonly string[] } = {},
+  options: { host?: string; extraArgs?: readonly string[]; env?: StartOptions['env'] } = {},
 ): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const program = startProgram(file, [host, '0', ...(options.extraArgs ?? [])]);
+  const program = startProgram(file, [host, '0', ...(options.extraArgs ?? [])], {
+    env: options.env,
+  });
   let match: RegExpMatchArray;
   try {
     match = await program.waitForLine(/^Listening on \[?([^\]]+?)\]?:(\d+)$/);

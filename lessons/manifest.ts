@@ -201,6 +201,29 @@ export const lessons: LessonEntry[] = [
       },
     ],
   },
+  {
+    id: '08',
+    folder: '08-closing',
+    title: 'Closing a connection',
+    summary:
+      'How a TCP connection ends: half-close, abrupt close and reset, what the peer sees for each, TIME_WAIT, and dead peers.',
+    programs: [
+      {
+        file: 'close-server.ts',
+        role: 'server',
+        summary:
+          'Logs every event of every connection in order, and answers after the client half-closes.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'close-client.ts',
+        role: 'client',
+        summary:
+          'Sends some bytes, then closes by end, destroy, reset, vanish or silent.',
+        args: ['127.0.0.1', '65432', 'end'],
+      },
+    ],
+  },
 ];
 
 export function findLesson(id: string): LessonEntry | undefined {

@@ -30,8 +30,11 @@ function compilerOptions(): ts.CompilerOptions {
 }
 
 export interface CompileChecker {
-  /** Why `text`, standing for `file` (absolute), does not compile; undefined when it does. */
-  problem(file: string, text: string): string | undefined;
+  /**
+   * Why `text`, standing for `file` (absolute), does not compile; undefined when it does.
+   * `typeCheck: false` asks esbuild only, for mutants that cannot change a type.
+   */
+  problem(file: string, text: string, typeCheck?: boolean): string | undefined;
 }
 
 /** A checker for the program files `files` (absolute paths of one lesson's .ts files). */
@@ -49,12 +52,13 @@ export function compileChecker(files: string[]): CompileChecker {
   };
   const base = ts.createProgram({ rootNames: files, options, host });
   return {
-    problem(file, text) {
+    problem(file, text, typeCheck = true) {
       try {
         transformSync(text, { loader: 'ts', format: 'esm', logLevel: 'silent' });
       } catch (error) {
         return `esbuild: ${(error as Error).message.split('\n').slice(0, 2).join(' ')}`;
       }
+      if (!typeCheck) return undefined;
       const mutated = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
       const mutantHost: ts.CompilerHost = {
         ...host,

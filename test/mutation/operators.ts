@@ -31,6 +31,20 @@ export const OPERATORS = {
 
 export type OperatorName = keyof typeof OPERATORS;
 
+/**
+ * The operators whose mutants can fail to type-check: a negated condition or an
+ * early return undoes narrowing, end()/destroy() may not exist on the receiver, a
+ * decoded chunk may not be a Buffer. The others only remove statements or swap
+ * like for like, so esbuild parsing them is check enough (a full type check of
+ * each mutant is the slowest part of a run).
+ */
+export const MAY_NOT_TYPE_CHECK: ReadonlySet<OperatorName> = new Set<OperatorName>([
+  'negate-condition',
+  'early-return',
+  'end-destroy',
+  'decode-per-chunk',
+]);
+
 export const OPERATOR_NAMES = Object.keys(OPERATORS) as OperatorName[];
 
 export interface Mutant {

@@ -19,7 +19,13 @@ import { findRegions } from '../exercise/regions.ts';
 import { runChecks, type ModuleResult } from '../exercise/run-checks.ts';
 import { BUDGET_ENV, TIME_BOX_MESSAGE } from './time-box.ts';
 import { compileChecker } from './compile.ts';
-import { applyMutant, generateMutants, OPERATOR_NAMES, type Mutant } from './operators.ts';
+import {
+  applyMutant,
+  generateMutants,
+  MAY_NOT_TYPE_CHECK,
+  OPERATOR_NAMES,
+  type Mutant,
+} from './operators.ts';
 
 const USAGE = `Usage: npm run mutation -- <lesson> [<lesson>...] [options]
   --limit N      run N mutants per lesson, spread evenly over the full list
@@ -232,7 +238,7 @@ async function mutateLesson(lesson: LessonEntry, options: Options, scratch: stri
   chosen.forEach((mutant, index) => {
     const file = path.join(reference, mutant.file);
     const mutated = applyMutant(readFileSync(file, 'utf8'), mutant);
-    const problem = checker.problem(file, mutated);
+    const problem = checker.problem(file, mutated, MAY_NOT_TYPE_CHECK.has(mutant.operator));
     if (problem !== undefined) outcomes.set(index, { status: 'no-compile', problem });
     else write(`m${index}`, index, (name, text) => (name === mutant.file ? mutated : text));
   });
@@ -404,10 +410,11 @@ async function main() {
   // Inside the repository, so the copies load as ES modules; workspace/ is git-ignored.
   const scratch = path.join(ROOT, 'workspace', `mutation-${process.pid}`);
   const cleanUp = () => rmSync(scratch, { recursive: true, force: true });
-  process.once('SIGINT', () => {
-    cleanUp();
-    process.exit(130);
-  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      cleanUp();
+      process.exit(130);
+    });
   try {
     for (const lesson of chosen) await mutateLesson(lesson, options, scratch);
   } finally {

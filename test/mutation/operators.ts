@@ -258,7 +258,7 @@ function returnsValue(body: ts.Block): boolean {
 }
 
 const WORD = /[A-Za-z][A-Za-z']*/;
-const ADDRESS_LIKE = /peer|address|client|server|host|port/i;
+const ADDRESS_LIKE = /peer|addr|client|server|host|port/i;
 
 const RULES: Record<OperatorName, Rule> = {
   'drop-write': dropCall('drop-write', ['write']),

@@ -6,16 +6,8 @@
 import net from 'node:net';
 import dns from 'node:dns/promises';
 import { once } from 'node:events';
-import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import {
-  outputOf,
-  programPath,
-  ROOT,
-  runProgram,
-  startServer,
-  type RunningServer,
-} from './harness.ts';
+import { outputOf, programPath, runProgram, startServer, type RunningServer } from './harness.ts';
 import { startFakeDnsServer, type FakeDnsServer } from './fake-dns.ts';
 import { closedPort, connectRaw, hasIPv6Loopback, readUntilClose } from './net-helpers.ts';
 
@@ -29,10 +21,9 @@ const whereServer = programPath('07', 'where-server.ts');
 const whereClient = programPath('07', 'where-client.ts');
 const lookup = programPath('07', 'lookup.ts');
 
-/** The environment that makes `.test` names resolve from `hosts`, inside a lesson program. */
+/** The environment that makes `.test` names resolve from `hosts` (test/preload/fake-hosts.js). */
 function fakeHosts(hosts: Record<string, string[]>): Record<string, string> {
-  const preload = path.join(ROOT, 'test', 'preload', 'fake-hosts.js');
-  return { NODE_OPTIONS: `--import ${preload}`, WORKBOOK_FAKE_HOSTS: JSON.stringify(hosts) };
+  return { WORKBOOK_FAKE_HOSTS: JSON.stringify(hosts) };
 }
 
 /** Connects from this test, returning the error code, or 'connected' and what the server said. */

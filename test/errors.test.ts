@@ -22,10 +22,11 @@ function expectOneErrorLine(result: Awaited<ReturnType<typeof runProgram>>, patt
 }
 
 for (const lesson of lessons) {
+  const servers = lesson.programs.filter((program) => program.role === 'server');
+  const clients = lesson.programs.filter((program) => program.role === 'client');
+  // A lesson of demos only (06) checks its own errors in its spec.
+  if (servers.length + clients.length === 0) continue;
   describe(`lesson ${lesson.id}: clear errors`, () => {
-    const servers = lesson.programs.filter((program) => program.role === 'server');
-    const clients = lesson.programs.filter((program) => program.role === 'client');
-
     for (const program of servers) {
       const file = () => programPath(lesson.id, program.file);
 
@@ -46,10 +47,7 @@ for (const lesson of lessons) {
           file(),
           argsWith(program.args, 'no-such-host.invalid', '0'),
         );
-        expectOneErrorLine(
-          result,
-          /^Error: host (not found \(ENOTFOUND\)|lookup failed \(EAI_AGAIN\)): .*no-such-host\.invalid/,
-        );
+        expectOneErrorLine(result, /^Error: host not found \(ENOTFOUND\): .*no-such-host\.invalid/);
       });
 
       test(`${program.file} with an invalid port prints the usage line and exits 1`, async () => {
@@ -81,10 +79,7 @@ for (const lesson of lessons) {
           file(),
           argsWith(program.args, 'no-such-host.invalid', '65432'),
         );
-        expectOneErrorLine(
-          result,
-          /host (not found \(ENOTFOUND\)|lookup failed \(EAI_AGAIN\)): .*no-such-host\.invalid/,
-        );
+        expectOneErrorLine(result, /host not found \(ENOTFOUND\): .*no-such-host\.invalid/);
       });
 
       test(`${program.file} with an invalid port prints the usage line and exits 1`, async () => {

@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { execa, type ResultPromise } from 'execa';
 import { findLesson } from '../lessons/manifest.ts';
@@ -47,6 +48,14 @@ export { escapeRegExp, ROOT } from './paths.ts';
 export type { Transcript } from './transcript.ts';
 export { HEAD_LINES, MAX_LINE_CHARS, TAIL_LINES } from './transcript.ts';
 const TSX_LOADER = import.meta.resolve('tsx');
+/** Loaded into every program: `.test` and `.invalid` names resolve locally (see the file). */
+const NAMES_PRELOAD = pathToFileURL(path.join(ROOT, 'test', 'preload', 'fake-hosts.js')).href;
+/**
+ * The Node that runs the lesson programs: this one, or WORKBOOK_PROGRAM_NODE
+ * (`npm run test:lessons -- --node PATH`), which then runs each .ts file as plain
+ * `node file.ts`, with Node's own type stripping, as a learner on Node >= 22.18 does.
+ */
+const PROGRAM_NODE = process.env.WORKBOOK_PROGRAM_NODE ?? process.execPath;
 
 // Starting a program under tsx costs about 0.35 s of CPU, most of it loading
 // tsx itself; the checks start hundreds of programs. So the harness compiles
@@ -59,6 +68,7 @@ const compiledPrograms = new Map<string, string>();
 const COMPILED_DIR = path.join(ROOT, 'node_modules', '.cache', 'workbook-programs');
 
 function commandFor(file: string): string[] {
+  if (process.env.WORKBOOK_PROGRAM_NODE !== undefined) return [file];
   if (process.env.WORKBOOK_RUN_WITH_TSX === '1' || !file.endsWith('.ts'))
     return ['--import', TSX_LOADER, file];
   let compiled = compiledPrograms.get(file);
@@ -224,23 +234,27 @@ export class RunningProgram {
     this.name = path.basename(file);
     this.command = [this.name, ...args].join(' ');
     this.marker = `${MARKER_PREFIX}${started.length}`;
-    this.subprocess = execa(process.execPath, [...commandFor(file), ...args], {
-      cwd: ROOT,
-      reject: false,
-      buffer: false,
-      input: options.input,
-      stdin: options.input === undefined ? 'ignore' : undefined,
-      // Its own process group: one kill reaches the program and the children it keeps there.
-      detached: true,
-      cleanup: false,
-      env: {
-        NO_COLOR: '1',
-        FORCE_COLOR: '0',
-        WORKBOOK_RUN_ID: RUN_ID,
-        [PROGRAM_MARKER]: this.marker,
-        ...options.env,
+    this.subprocess = execa(
+      PROGRAM_NODE,
+      ['--import', NAMES_PRELOAD, ...commandFor(file), ...args],
+      {
+        cwd: ROOT,
+        reject: false,
+        buffer: false,
+        input: options.input,
+        stdin: options.input === undefined ? 'ignore' : undefined,
+        // Its own process group: one kill reaches the program and the children it keeps there.
+        detached: true,
+        cleanup: false,
+        env: {
+          NO_COLOR: '1',
+          FORCE_COLOR: '0',
+          WORKBOOK_RUN_ID: RUN_ID,
+          [PROGRAM_MARKER]: this.marker,
+          ...options.env,
+        },
       },
-    });
+    );
     running.add(this);
     started.push(this);
     const exited = new Promise<void>((resolve) => {

@@ -251,4 +251,19 @@ describe('the line diff', () => {
     );
     expect(unifiedDiff(before, before, 'a.ts', 'b.ts')).toBe('');
   });
+
+  test('marks a file that ends without a newline, as diff -u does', () => {
+    expect(unifiedDiff('a\nb\n', 'a\nc', 'a.ts', 'b.ts')).toBe(
+      [
+        '--- a.ts',
+        '+++ b.ts',
+        '@@ -1,2 +1,2 @@',
+        ' a',
+        '-b',
+        '+c',
+        '\\ No newline at end of file',
+        '',
+      ].join('\n'),
+    );
+  });
 });

@@ -151,20 +151,30 @@ function terminalsMarkdown(lesson: LessonEntry, transcripts: Transcript[]): stri
   ].join('\n');
 }
 
+function lineCount(text: string): number {
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
 function sourcesMarkdown(lesson: LessonEntry): string {
   const parts = ['## The source files', ''];
   for (const file of lessonSources(lesson)) {
     const program = lesson.programs.find((entry) => entry.file === file);
+    const lines = lineCount(
+      fs.readFileSync(path.join(ROOT, 'lessons', lesson.folder, file), 'utf8'),
+    );
+    // Folded: the page lists the files, a click shows one (a link to #file-NAME opens it).
     parts.push(
-      `<div class="file-anchor" id="file-${file}"></div>`,
-      '',
       `### ${file}`,
       '',
       program === undefined
         ? 'A module the programs import.'
         : `The ${program.role}. ${program.summary}`,
       '',
+      `<details class="source-file" id="file-${file}"><summary>Show ${file} (${lines} lines)</summary>`,
+      '',
       `<!-- include: ${file} -->`,
+      '',
+      '</details>',
       '',
     );
   }
@@ -198,7 +208,19 @@ function diffsMarkdown(lesson: LessonEntry, previous: LessonEntry | undefined): 
         oldPath,
         newPath,
       );
-      parts.push(diff === '' ? 'No changes.' : fence(diff, 'diff'), '');
+      if (diff === '') {
+        parts.push('No changes.', '');
+        return;
+      }
+      const added = diff.split('\n').filter((line) => /^\+(?!\+\+ )/.test(line)).length;
+      const removed = diff.split('\n').filter((line) => /^-(?!-- )/.test(line)).length;
+      parts.push(
+        `<details class="source-diff"><summary>Show the diff (${added} lines added, ${removed} removed)</summary>`,
+        '',
+        fence(diff, 'diff'),
+        '</details>',
+        '',
+      );
     });
   }
   return parts.join('\n');

@@ -18,7 +18,7 @@ const TERMINAL_LANGUAGES = new Set(['console', 'shellsession']);
  * --diff-add, --diff-remove), and the contrast every token colour must keep on
  * all of them: WCAG AA's 4.5:1 for normal text, with a little to spare.
  */
-const CODE_BACKGROUNDS = {
+export const CODE_BACKGROUNDS = {
   light: ['#f6f8fa', '#dafbe1', '#ffebe9'],
   dark: ['#161b22', '#12261e', '#25171c'],
 } as const;
@@ -35,6 +35,11 @@ function luminance(rgb: readonly number[]): number {
     return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   });
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** The WCAG contrast ratio of two colours written #rrggbb. */
+export function contrastRatio(a: string, b: string): number {
+  return contrast(channels(a), channels(b));
 }
 
 function contrast(a: readonly number[], b: readonly number[]): number {

@@ -63,6 +63,7 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
   let server: http.Server;
   let serverUrl: string;
   let context: BrowserContext;
+  let launching: Promise<BrowserContext> | undefined;
 
   beforeAll(async () => {
     if (!available)
@@ -73,7 +74,7 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
     profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-chromium-'));
     server = createSiteServer(outDir);
     // The build (which runs every lesson's programs) and the browser start together.
-    const launched = chromium.launchPersistentContext(profileDir, {
+    launching = chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
       args: [
@@ -88,25 +89,28 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
       ],
       viewport: WIDTHS.desktop,
     });
-    const [buildResult, port, browser] = await Promise.all([
+    const [buildResult, port] = await Promise.all([
       buildSite({ outDir, warn: () => {} }),
       listen(server, 0, '127.0.0.1'),
-      launched,
     ]);
     result = buildResult;
     serverUrl = `http://127.0.0.1:${port}/`;
-    context = browser;
+    context = await launching;
     // The build runs every lesson's programs: give a loaded machine time.
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    // Closed even when the build failed while the browser was starting.
+    await launching?.then(
+      (browser) => browser.close(),
+      () => {},
+    );
     if (server !== undefined) {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
     for (const dir of [outDir, profileDir])
-      if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+      if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
 
   const fileUrl = (file: string) => pathToFileURL(path.join(outDir, file)).href;
@@ -339,13 +343,14 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
       origin: new URL(serverUrl).origin,
     });
-    const { page, errors } = await open(httpUrl(codePageFile(lesson)));
+    const program = lesson.programs[0];
+    if (program === undefined) throw new Error('lesson 01 has no programs');
+    // A link to a file opens it, folded as it is on the code page.
+    const { page, errors } = await open(httpUrl(`${codePageFile(lesson)}#file-${program.file}`));
     const blocks = await page.locator('.code-block').count();
     expect(blocks).toBeGreaterThan(3);
     expect(await page.locator('.code-block > .copy-button').count()).toBe(blocks);
 
-    const program = lesson.programs[0];
-    if (program === undefined) throw new Error('lesson 01 has no programs');
     const block = page
       .locator(`.code-block[data-include="lessons/${lesson.folder}/${program.file}"]`)
       .first();

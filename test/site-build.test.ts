@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lessons as manifestLessons, type LessonEntry } from '../lessons/manifest.ts';
 import { buildSite, codePageFile, lessonPageFile, type BuildResult } from '../site/build-site.ts';
 import { EDIT_URL_BASE } from '../site/config.ts';
+import { CODE_BACKGROUNDS, contrastRatio } from '../site/highlight.ts';
 import { PRINT_PAGE, renderPage } from '../site/template.ts';
 import { unifiedDiff } from '../site/diff.ts';
 import { BuildError, createMarkdown, extractRegion, newEnv, ROOT } from '../site/markdown.ts';
@@ -68,7 +69,7 @@ function includedBlocks(
   html: string,
 ): Array<{ source: string; region: string | undefined; text: string }> {
   const pattern =
-    /<div class="code-block" data-lang="[^"]*" data-include="([^"]+)"(?: data-region="([^"]+)")?>.*?<code[^>]*>([\s\S]*?)<\/code><\/pre><\/div>/g;
+    /<div class="code-block" data-lang="[^"]*"(?: id="[^"]*")? data-include="([^"]+)"(?: data-region="([^"]+)")?>.*?<code[^>]*>([\s\S]*?)<\/code><\/pre><\/div>/g;
   return [...html.matchAll(pattern)].map((match) => ({
     source: match[1]!,
     region: match[2],
@@ -181,8 +182,26 @@ describe('the lesson site build', () => {
       expect(index, `search index: ${word}`).toContain(word);
     // Pages load the search only when it is used.
     expect(page('index.html')).not.toContain('search-index.js');
-    expect(page('01-echo.html')).toContain('<figure class="diagram diagram-socket-flow"><svg');
+    expect(page('01-echo.html')).toMatch(/<figure class="diagram diagram-socket-flow"[^>]*><svg/);
     expect(fs.existsSync(path.join(outDir, 'assets', 'minisearch.js'))).toBe(true);
+  });
+});
+
+describe('code colours', () => {
+  test('every token colour, folded code included, keeps 4.5:1 on the code backgrounds of its theme', () => {
+    const problems = new Set<string>();
+    for (const file of result.pages) {
+      for (const match of page(file).matchAll(/--shiki-(light|dark):(#[0-9a-fA-F]{6})\b/g)) {
+        const theme = match[1] as 'light' | 'dark';
+        const colour = match[2] ?? '';
+        for (const background of CODE_BACKGROUNDS[theme]) {
+          const ratio = contrastRatio(colour, background);
+          if (ratio < 4.5)
+            problems.add(`${file}: ${theme} ${colour} on ${background} is ${ratio.toFixed(2)}:1`);
+        }
+      }
+    }
+    expect([...problems]).toEqual([]);
   });
 });
 

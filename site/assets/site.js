@@ -150,7 +150,7 @@
     var id = decodeURIComponent(window.location.hash.slice(1));
     var target = id === '' ? null : document.getElementById(id);
     if (!target) return;
-    for (var node = target.parentElement; node; node = node.parentElement) {
+    for (var node = target; node; node = node.parentElement) {
       if (node.tagName === 'DETAILS') node.open = true;
     }
     target.scrollIntoView();

@@ -73,7 +73,14 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-site-'));
     profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-chromium-'));
     server = createSiteServer(outDir);
-    // The build (which runs every lesson's programs) and the browser start together.
+    // The build first: it starts every lesson's programs, which must not wait behind
+    // a starting browser on a loaded machine.
+    const [buildResult, port] = await Promise.all([
+      buildSite({ outDir, warn: () => {} }),
+      listen(server, 0, '127.0.0.1'),
+    ]);
+    result = buildResult;
+    serverUrl = `http://127.0.0.1:${port}/`;
     launching = chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
@@ -89,18 +96,12 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
       ],
       viewport: WIDTHS.desktop,
     });
-    const [buildResult, port] = await Promise.all([
-      buildSite({ outDir, warn: () => {} }),
-      listen(server, 0, '127.0.0.1'),
-    ]);
-    result = buildResult;
-    serverUrl = `http://127.0.0.1:${port}/`;
     context = await launching;
     // The build runs every lesson's programs: give a loaded machine time.
   }, 120_000);
 
   afterAll(async () => {
-    // Closed even when the build failed while the browser was starting.
+    // Closed whenever it was started, also when a later step failed.
     await launching?.then(
       (browser) => browser.close(),
       () => {},

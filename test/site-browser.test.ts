@@ -197,7 +197,7 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
       return [...errors, ...lines].map((line) => `${run.file} (${run.viewport.width} px): ${line}`);
     });
     expect(problems.flat().join('\n')).toBe('');
-    // About 10 s on an idle 2-core machine; minutes when other test runs share it.
+    // 44 axe runs: minutes when other test runs share the machine's two cores.
   }, 600_000);
 
   for (const origin of ['the server', 'disk'] as const) {

@@ -188,9 +188,17 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
       const { page, errors } = await open(httpUrl(run.file), { viewport: run.viewport });
       const lines: string[] = [];
       for (const theme of THEMES) {
+        // The page follows the system setting through a change event: wait for it.
         await page.emulateMedia({ colorScheme: theme });
-        const shown = await page.evaluate(() => document.documentElement.dataset.theme);
-        if (shown !== theme) lines.push(`the page shows the ${shown} theme, not ${theme}`);
+        const shown = await page
+          .waitForFunction((wanted) => document.documentElement.dataset.theme === wanted, theme, {
+            timeout: 10_000,
+          })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (!shown) lines.push(`the page did not switch to the ${theme} theme`);
         lines.push(...(await axeViolations(page)).map((line) => `${theme}: ${line}`));
       }
       await page.close();

@@ -1,6 +1,8 @@
-// Builds the lesson site into a folder: a home page from README.md, one page per
-// lesson in lessons/manifest.ts whose README exists, a page for any other file a
-// text links to, the search index and the assets. Lessons are found through the
+// Builds the lesson site into a folder: a home page from README.md, two pages
+// per lesson in lessons/manifest.ts whose README exists (its text, and its code:
+// every source file, a real run and the diff against the lesson before), a page
+// for any other file a text links to, one page with the whole workbook for
+// printing, the search index and the assets. Lessons are found through the
 // manifest only, so a new lesson appears without touching this file.
 
 import fs from 'node:fs';
@@ -18,19 +20,34 @@ import {
   type LinkTarget,
   type RenderEnv,
 } from './markdown.ts';
-import { renderPage, SITE_TITLE, type NavLink } from './template.ts';
+import { EDIT_URL_BASE } from './config.ts';
+import { PRINT_PAGE, renderPage, SITE_TITLE, type NavLink } from './template.ts';
 import { captureTranscripts, terminalLines, type LessonRun } from './transcripts.ts';
 
 export { BuildError };
 export const DEFAULT_OUT_DIR = path.join(ROOT, 'site', 'dist');
 const ASSET_DIR = path.join(import.meta.dirname, 'assets');
 
-/** How the search index is stored and loaded; the browser loads it with the same options. */
+/**
+ * How the search index is stored and loaded; the browser loads it with the same
+ * options. A document is a section of prose, or one code or terminal block
+ * (`block` names it); the browser weighs blocks below prose.
+ */
 export const SEARCH_OPTIONS = {
   idField: 'id',
   fields: ['title', 'heading', 'text'],
-  storeFields: ['title', 'heading', 'url', 'text'],
+  storeFields: ['title', 'heading', 'url', 'text', 'block'],
 };
+
+interface SearchDocument {
+  id: string;
+  title: string;
+  heading: string;
+  url: string;
+  text: string;
+  /** For a code or terminal block: what it is ("app-server.ts", "terminal"). */
+  block?: string;
+}
 
 export interface BuildResult {
   outDir: string;
@@ -49,10 +66,17 @@ export interface BuildOptions {
   warn?: (line: string) => void;
   /** The lesson list; lessons/manifest.ts by default. */
   lessons?: readonly LessonEntry[];
+  /** Base of the "Edit this page" links; EDIT_URL_BASE (site/config.ts) by default. */
+  editUrlBase?: string | undefined;
 }
 
 export function lessonPageFile(lesson: LessonEntry): string {
   return `${lesson.folder}.html`;
+}
+
+/** The lesson's second page: its source files, a real run and the diff. */
+export function codePageFile(lesson: LessonEntry): string {
+  return `${lesson.folder}-code.html`;
 }
 
 function isWritten(lesson: LessonEntry): boolean {
@@ -71,6 +95,31 @@ function lessonSources(lesson: LessonEntry): string[] {
     .filter((file) => file.endsWith('.ts') && !programs.includes(file))
     .sort();
   return [...programs, ...modules];
+}
+
+/** The lesson's code page: a real run, every source file in full, the diff. */
+function codeMarkdown(
+  lesson: LessonEntry,
+  previous: LessonEntry | undefined,
+  transcripts: LessonRun[],
+): string {
+  return [
+    `# Lesson ${lesson.id}, the code`,
+    '',
+    `Everything [lesson ${lesson.id}](README.md) runs, in full: ` +
+      [
+        transcripts.length > 0 ? 'a real run of its programs' : undefined,
+        'every source file',
+        previous === undefined ? undefined : `the diff against lesson ${previous.id}`,
+      ]
+        .filter((part) => part !== undefined)
+        .join(', ') +
+      '.',
+    '',
+    terminalsMarkdown(lesson, transcripts),
+    sourcesMarkdown(lesson),
+    diffsMarkdown(lesson, previous),
+  ].join('\n');
 }
 
 function terminalsMarkdown(lesson: LessonEntry, transcripts: LessonRun[]): string {
@@ -102,20 +151,30 @@ function terminalsMarkdown(lesson: LessonEntry, transcripts: LessonRun[]): strin
   ].join('\n');
 }
 
+function lineCount(text: string): number {
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
 function sourcesMarkdown(lesson: LessonEntry): string {
   const parts = ['## The source files', ''];
   for (const file of lessonSources(lesson)) {
     const program = lesson.programs.find((entry) => entry.file === file);
+    const lines = lineCount(
+      fs.readFileSync(path.join(ROOT, 'lessons', lesson.folder, file), 'utf8'),
+    );
+    // Folded: the page lists the files, a click shows one (a link to #file-NAME opens it).
     parts.push(
-      `<div class="file-anchor" id="file-${file}"></div>`,
-      '',
       `### ${file}`,
       '',
       program === undefined
         ? 'A module the programs import.'
         : `The ${program.role}. ${program.summary}`,
       '',
+      `<details class="source-file" id="file-${file}"><summary>Show ${file} (${lines} lines)</summary>`,
+      '',
       `<!-- include: ${file} -->`,
+      '',
+      '</details>',
       '',
     );
   }
@@ -153,7 +212,19 @@ function diffsMarkdown(lesson: LessonEntry, previous: LessonEntry | undefined): 
         oldPath,
         newPath,
       );
-      parts.push(diff === '' ? 'No changes.' : fence(diff, 'diff'), '');
+      if (diff === '') {
+        parts.push('No changes.', '');
+        return;
+      }
+      const added = diff.split('\n').filter((line) => /^\+(?!\+\+ )/.test(line)).length;
+      const removed = diff.split('\n').filter((line) => /^-(?!-- )/.test(line)).length;
+      parts.push(
+        `<details class="source-diff"><summary>Show the diff (${added} lines added, ${removed} removed)</summary>`,
+        '',
+        fence(diff, 'diff'),
+        '</details>',
+        '',
+      );
     });
   }
   return parts.join('\n');
@@ -170,7 +241,8 @@ function homeMarkdown(first: LessonEntry | undefined): string {
     '',
     `**Start here:** [Lesson ${first.id}: ${first.title}](lessons/${first.folder}/README.md). ` +
       'Read a lesson, run its two programs in two terminals as its page shows, then try its exercises ' +
-      `and check your copy with \`npm run check -- ${first.id}\`. The lessons are in the list on the left, in order.`,
+      `and check your copy with \`npm run check -- ${first.id}\`. The lessons are listed in order in the lesson list ` +
+      '(on the left, or behind the menu button at the top on a narrow screen).',
     '',
     '</div>',
     '',
@@ -191,6 +263,35 @@ function copyAssets(outDir: string): void {
     'index.js',
   );
   fs.copyFileSync(miniSearchUmd, path.join(assets, 'minisearch.js'));
+}
+
+/**
+ * A page's HTML made fit to sit inside the one-page print view: every id and
+ * every reference to one gets the page's prefix, links to the other pages in
+ * the view become links inside it.
+ */
+function forPrintView(html: string, prefix: string, inView: Map<string, string>): string {
+  const prefixed = (id: string) => `${prefix}-${id}`;
+  return html
+    .replace(
+      /\b(id|for)="([^"]+)"/g,
+      (_match, name: string, id: string) => `${name}="${prefixed(id)}"`,
+    )
+    .replace(
+      /\b(aria-labelledby|aria-describedby|aria-controls)="([^"]+)"/g,
+      (_match, name: string, ids: string) =>
+        `${name}="${ids.split(/\s+/).map(prefixed).join(' ')}"`,
+    )
+    .replace(/url\(#([^)]+)\)/g, (_match, id: string) => `url(#${prefixed(id)})`)
+    .replace(
+      /href="([^"#]*)(?:#([^"]*))?"/g,
+      (match, file: string, fragment: string | undefined) => {
+        if (file === '') return fragment === undefined ? match : `href="#${prefixed(fragment)}"`;
+        const other = inView.get(file);
+        if (other === undefined) return match;
+        return `href="#${fragment === undefined || fragment === '' ? other : `${other}-${fragment}`}"`;
+      },
+    );
 }
 
 export async function buildSite(options: BuildOptions = {}): Promise<BuildResult> {
@@ -240,7 +341,7 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
         const rest = inLessons![2] ?? '';
         if (rest === '' || rest === 'README.md') return { href: lessonPageFile(lesson) + hash };
         if (lessonSources(lesson).includes(rest))
-          return { href: `${lessonPageFile(lesson)}#file-${rest}` };
+          return { href: `${codePageFile(lesson)}#file-${rest}` };
       }
       if (target === 'README.md' || target === '') return { href: `index.html${hash}` };
       const absolute = path.join(ROOT, target);
@@ -273,10 +374,11 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
     return { html: md.render(markdown, env as unknown as Record<string, unknown>), env };
   };
 
-  const lessonLinks = lessons.map((lesson) => ({
-    lesson,
-    href: isWritten(lesson) ? lessonPageFile(lesson) : undefined,
-  }));
+  const lessonLinks = lessons.map((lesson) =>
+    isWritten(lesson)
+      ? { lesson, href: lessonPageFile(lesson), codeHref: codePageFile(lesson) }
+      : { lesson, href: undefined },
+  );
   const sequence: NavLink[] = [
     { href: 'index.html', label: 'Start here' },
     ...written.map((lesson) => ({
@@ -285,13 +387,10 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
     })),
   ];
   const result: BuildResult = { outDir, pages: [], skipped, includes: [], milliseconds: 0 };
-  const searchDocuments: Array<{
-    id: string;
-    title: string;
-    heading: string;
-    url: string;
-    text: string;
-  }> = [];
+  const searchDocuments: SearchDocument[] = [];
+  const editUrlBase = 'editUrlBase' in options ? options.editUrlBase : EDIT_URL_BASE;
+  /** Each page's rendered text, for the print view. */
+  const printable = new Map<string, { title: string; html: string }>();
 
   const writePage = (
     file: string,
@@ -300,6 +399,13 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
     html: string,
     env: RenderEnv,
     searchable: boolean,
+    extra: {
+      previous?: NavLink;
+      next?: NavLink;
+      currentNav?: string;
+      beforePager?: string;
+      edit?: string;
+    } = {},
   ) => {
     const position = sequence.findIndex((entry) => entry.href === file);
     const page = renderPage({
@@ -309,12 +415,28 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
       outline: env.outline,
       file,
       lessons: lessonLinks,
-      previous: position > 0 ? sequence[position - 1] : undefined,
-      next: position !== -1 ? sequence[position + 1] : undefined,
+      previous: extra.previous ?? (position > 0 ? sequence[position - 1] : undefined),
+      next: extra.next ?? (position !== -1 ? sequence[position + 1] : undefined),
+      ...(extra.currentNav === undefined ? {} : { currentNav: extra.currentNav }),
+      ...(extra.beforePager === undefined ? {} : { beforePager: extra.beforePager }),
+      ...(editUrlBase === undefined || extra.edit === undefined
+        ? {}
+        : { editUrl: editUrlBase + extra.edit }),
     });
     fs.writeFileSync(path.join(outDir, file), page);
     result.pages.push(file);
     result.includes.push(...env.includes.map((source) => ({ page: file, source })));
+    // Code and terminal blocks are searchable on every page, each its own result.
+    for (const block of env.blocks) {
+      searchDocuments.push({
+        id: `${file}#${block.id}`,
+        title,
+        heading: block.heading,
+        url: `${file}#${block.id}`,
+        text: block.text,
+        block: block.label,
+      });
+    }
     if (!searchable) return;
     for (const section of env.sections) {
       const text = section.text.replace(/\s+/g, ' ').trim();
@@ -337,26 +459,39 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
     home.html,
     home.env,
     true,
+    { edit: 'README.md' },
   );
+  printable.set('index.html', { title: SITE_TITLE, html: home.html });
 
   written.forEach((lesson, index) => {
     const sourcePath = `lessons/${lesson.folder}/README.md`;
     const previous = lessons[lessons.indexOf(lesson) - 1];
-    const markdown = [
-      fs.readFileSync(path.join(ROOT, sourcePath), 'utf8'),
-      '',
-      terminalsMarkdown(lesson, transcripts[index]!),
-      sourcesMarkdown(lesson),
-      diffsMarkdown(lesson, previous),
-    ].join('\n');
-    const { html, env } = render(sourcePath, markdown);
+    const title = `Lesson ${lesson.id}: ${lesson.title}`;
+    const codeTitle = `Lesson ${lesson.id}, the code`;
+    const { html, env } = render(sourcePath, fs.readFileSync(path.join(ROOT, sourcePath), 'utf8'));
+    const codeParts = ['every source file in full', 'a real run'];
+    if (previous !== undefined && isWritten(previous))
+      codeParts.push(`the diff against lesson ${previous.id}`);
+    writePage(lessonPageFile(lesson), title, lesson.summary, html, env, true, {
+      edit: sourcePath,
+      beforePager: `The code of this lesson (${codeParts.join(', ')}) is on its own page: <a href="${codePageFile(lesson)}">${codeTitle}</a>.`,
+    });
+    printable.set(lessonPageFile(lesson), { title, html });
+
+    const code = render(sourcePath, codeMarkdown(lesson, previous, transcripts[index] ?? []));
+    const position = sequence.findIndex((entry) => entry.href === lessonPageFile(lesson));
     writePage(
-      lessonPageFile(lesson),
-      `Lesson ${lesson.id}: ${lesson.title}`,
-      lesson.summary,
-      html,
-      env,
-      true,
+      codePageFile(lesson),
+      codeTitle,
+      `The source files of lesson ${lesson.id}, a real run of its programs and the diff against the lesson before.`,
+      code.html,
+      code.env,
+      false,
+      {
+        previous: { href: lessonPageFile(lesson), label: title },
+        ...(sequence[position + 1] === undefined ? {} : { next: sequence[position + 1] }),
+        currentNav: lessonPageFile(lesson),
+      },
     );
   });
 
@@ -374,6 +509,36 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
       target.endsWith('.md'),
     );
   }
+
+  // The whole workbook on one page: the home page and every lesson's text.
+  const inView = new Map(
+    [...printable.keys()].map((file) => [file, `page-${file.replace(/\.html$/, '')}`]),
+  );
+  const printBody = [...printable]
+    .map(([file, { html }]) => {
+      const id = inView.get(file) ?? file;
+      return `<section class="print-part" id="${id}">\n${forPrintView(html, id, inView)}</section>`;
+    })
+    .join('\n');
+  fs.writeFileSync(
+    path.join(outDir, PRINT_PAGE),
+    renderPage({
+      title: 'The whole workbook',
+      description: 'Every lesson of the Sockets Workbook on one page, for printing.',
+      body:
+        '<p class="print-intro">Every lesson\'s text on one page, to print or to save as a PDF ' +
+        "(each lesson's code is on the lesson's code page).</p>\n" +
+        printBody,
+      outline: [...printable].map(([file, { title }]) => ({
+        level: 2,
+        id: inView.get(file) ?? file,
+        text: title,
+      })),
+      file: PRINT_PAGE,
+      lessons: lessonLinks,
+    }),
+  );
+  result.pages.push(PRINT_PAGE);
 
   const search = new MiniSearch(SEARCH_OPTIONS);
   search.addAll(searchDocuments);

@@ -29,6 +29,24 @@ export interface SearchSection {
   text: string;
 }
 
+/** A code or terminal block of a page, for the search: which block, in which section. */
+export interface CodeBlockRecord {
+  /** The block's id on the page (`code-1`, `code-2`, ...). */
+  id: string;
+  /** The anchor and heading of the section it is in. */
+  sectionId: string;
+  heading: string;
+  /** What the block is, as a reader would name it: a file name, "terminal", "code". */
+  label: string;
+  text: string;
+}
+
+/** Where a block token sits: set on fence and include tokens by the headings rule. */
+type BlockPlace = {
+  sectionId: string;
+  heading: string;
+};
+
 /** What a link in the text points at once resolved: a site URL, or no page (shown unlinked). */
 export type LinkTarget = { href: string } | { unlinked: string };
 
@@ -44,6 +62,7 @@ export interface RenderEnv {
   /** Filled while rendering. */
   outline: OutlineEntry[];
   sections: SearchSection[];
+  blocks: CodeBlockRecord[];
   /** Repository paths of every file included, with the region if any. */
   includes: string[];
   slugger?: GithubSlugger;
@@ -141,7 +160,8 @@ export async function createMarkdown(): Promise<MarkdownIt> {
           `${where(env, token)}: diagram "${token.content}" does not exist; add site/diagrams/${token.content}.svg or fix the name`,
         );
       }
-      return `<figure class="diagram diagram-${token.content}">${svg.trim()}</figure>\n`;
+      // Focusable, so a keyboard can scroll it sideways where it is wider than the screen.
+      return `<figure class="diagram diagram-${token.content}" tabindex="0">${svg.trim()}</figure>\n`;
     }
     const [file = '', region] = token.content.split('#');
     const absolute = path.resolve(env.baseDir, file);
@@ -160,7 +180,13 @@ export async function createMarkdown(): Promise<MarkdownIt> {
     }
     const included = repoPath(absolute);
     env.includes.push(region === undefined ? included : `${included}#${region}`);
-    const attributes: Record<string, string> = { 'data-include': included };
+    const id = recordBlock(
+      env,
+      token,
+      `${path.basename(file)}${region === undefined ? '' : ` (${region})`}`,
+      code,
+    );
+    const attributes: Record<string, string> = { id, 'data-include': included };
     if (region !== undefined) attributes['data-region'] = region;
     const title = `<div class="code-title">${escapeHtml(path.basename(file))}${region === undefined ? '' : ` <span class="region">(${escapeHtml(region)})</span>`}</div>`;
     return `<div class="included">${title}${codeBlock(md, code, languageOf(file), attributes)}</div>\n`;
@@ -168,20 +194,33 @@ export async function createMarkdown(): Promise<MarkdownIt> {
 
   // Every fence gets the copy button; the text version of a diagram folds away
   // under the picture, where a reader on the site can still open it.
-  md.renderer.rules.fence = (tokens, index, _options, _env) => {
-    const token = tokens[index]!;
+  md.renderer.rules.fence = (tokens, index, _options, rawEnv) => {
+    const env = rawEnv as unknown as RenderEnv;
+    const token = tokens[index];
+    if (token === undefined) return '';
     const lang = token.info.trim().split(/\s+/)[0] ?? '';
-    const block = codeBlock(md, token.content, lang === '' ? 'text' : lang);
     const previous = tokens[index - 1];
-    if (
+    const diagramText =
       previous?.type === 'workbook_directive' &&
       previous.info === 'diagram' &&
-      (lang === 'text' || lang === '')
-    ) {
+      (lang === 'text' || lang === '');
+    const label = diagramText
+      ? 'the diagram as text'
+      : lang === 'console' || lang === 'shellsession'
+        ? 'terminal'
+        : lang === 'diff'
+          ? 'diff'
+          : 'code';
+    const id = recordBlock(env, token, label, token.content);
+    const block = codeBlock(md, token.content, lang === '' ? 'text' : lang, { id });
+    if (diagramText) {
       return `<details class="diagram-text"><summary>The same diagram as text</summary>${block}</details>\n`;
     }
     return block;
   };
+
+  // Tables scroll sideways on a narrow screen: focusable, so a keyboard can scroll them too.
+  md.renderer.rules.table_open = () => '<table tabindex="0">\n';
 
   // Heading ids with github-slugger (the same slugs GitHub gives), a visible
   // anchor link, the outline (h2, h3) and the search sections.
@@ -191,7 +230,10 @@ export async function createMarkdown(): Promise<MarkdownIt> {
     let section: SearchSection = { id: '', heading: '', text: '' };
     env.sections.push(section);
     state.tokens.forEach((token, index) => {
-      if (token.type === 'heading_open') {
+      if (token.type === 'fence' || token.type === 'workbook_directive') {
+        const place: BlockPlace = { sectionId: section.id, heading: section.heading };
+        token.meta = place;
+      } else if (token.type === 'heading_open') {
         const text = inlineText(state.tokens[index + 1]!);
         const id = slugger.slug(text);
         token.attrSet('id', id);
@@ -256,6 +298,20 @@ export async function createMarkdown(): Promise<MarkdownIt> {
   return md;
 }
 
+/** Gives a block its page id and records it for the search; returns the id. */
+function recordBlock(env: RenderEnv, token: Token, label: string, text: string): string {
+  const id = `code-${env.blocks.length + 1}`;
+  const place = token.meta as BlockPlace | null;
+  env.blocks.push({
+    id,
+    sectionId: place?.sectionId ?? '',
+    heading: place?.heading ?? '',
+    label,
+    text,
+  });
+  return id;
+}
+
 export function newEnv(
   sourcePath: string,
   resolveLink: RenderEnv['resolveLink'],
@@ -268,6 +324,7 @@ export function newEnv(
     resolveAsset,
     outline: [],
     sections: [],
+    blocks: [],
     includes: [],
   };
 }

@@ -43,12 +43,15 @@ try {
   process.exit(1);
 }
 
-process.once('SIGINT', () => {
-  server.close();
-  server.closeAllConnections();
-  console.log('\nStopped serving the site.');
-  process.exit(0);
-});
+// Ctrl-C and a plain `kill` stop it alike.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close();
+    server.closeAllConnections();
+    console.log('\nStopped serving the site.');
+    process.exit(0);
+  });
+}
 
 console.log("Building the lesson site (every lesson's programs run once for their transcripts)...");
 try {
@@ -63,13 +66,15 @@ try {
 }
 
 const url = `http://${HOST}:${port}/`;
-const first = lessons[0]!;
+const first = lessons[0];
 console.log(
   [
     '',
     `The Sockets Workbook is at ${url}`,
     '',
-    `Next: open it in your browser and start with lesson ${first.id} (${url}${lessonPageFile(first)}).`,
+    first === undefined
+      ? 'Next: open it in your browser.'
+      : `Next: open it in your browser and start with lesson ${first.id} (${url}${lessonPageFile(first)}).`,
     'Each lesson page shows the two commands to run in two terminals, and `npm test` checks every lesson.',
     '',
     'Press Ctrl-C to stop the server.',

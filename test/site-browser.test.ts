@@ -1,17 +1,19 @@
 // The lesson site in a real browser: Debian's Chromium (/usr/bin/chromium),
-// driven by playwright-core, never a downloaded browser. Without chromium the
-// checks are skipped with one line on how to install it, except in CI
-// (WORKBOOK_REQUIRE_BROWSER=1), where a missing browser is a failure.
+// driven by playwright-core, never a downloaded browser, with axe-core run in
+// every page. Without chromium the checks are skipped with one line on how to
+// install it, except in CI (WORKBOOK_REQUIRE_BROWSER=1), where a missing
+// browser is a failure.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type http from 'node:http';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { findLesson } from '../lessons/manifest.ts';
-import { buildSite, lessonPageFile, type BuildResult } from '../site/build-site.ts';
+import { findLesson, lessons, type LessonEntry } from '../lessons/manifest.ts';
+import { buildSite, codePageFile, lessonPageFile, type BuildResult } from '../site/build-site.ts';
 import { ROOT } from '../site/markdown.ts';
 import { createSiteServer, listen } from '../site/serve.ts';
 
@@ -20,10 +22,39 @@ const INSTALL_HINT = `${CHROMIUM} is missing; install it with: sudo apt-get inst
 const required = process.env.WORKBOOK_REQUIRE_BROWSER === '1';
 const available = fs.existsSync(CHROMIUM);
 const SCREENSHOTS = path.join(ROOT, 'test-output', 'site');
-/** A word the search must find in lesson 02's text. */
-const LESSON_02_WORD = 'backpressure';
+const AXE_SOURCE = fs.readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+/** The widths every page is checked at: a laptop and a phone. */
+const WIDTHS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+const THEMES = ['light', 'dark'] as const;
+/** How many pages are open at once: one per core (axe is CPU-bound), so waits overlap without thrashing. */
+const PARALLEL_PAGES = 2;
+/** An error code that appears only in terminal output, so only a search of code blocks finds it. */
+const ERROR_CODE = 'EADDRINUSE';
+/** Lesson 04's page as it first opens, at 1280 × 800: at most this many screens long. */
+const MAX_SCREENS = 22;
 
 if (!available && !required) console.log(`Skipping the site browser checks: ${INSTALL_HINT}`);
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
   let outDir: string;
@@ -32,6 +63,7 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
   let server: http.Server;
   let serverUrl: string;
   let context: BrowserContext;
+  let launching: Promise<BrowserContext> | undefined;
 
   beforeAll(async () => {
     if (!available)
@@ -41,8 +73,15 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-site-'));
     profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-chromium-'));
     server = createSiteServer(outDir);
-    // The build (which runs every lesson's programs) and the browser start together.
-    const launched = chromium.launchPersistentContext(profileDir, {
+    // The build first: it starts every lesson's programs, which must not wait behind
+    // a starting browser on a loaded machine.
+    const [buildResult, port] = await Promise.all([
+      buildSite({ outDir, warn: () => {} }),
+      listen(server, 0, '127.0.0.1'),
+    ]);
+    result = buildResult;
+    serverUrl = `http://127.0.0.1:${port}/`;
+    launching = chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
       args: [
@@ -55,32 +94,40 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
         '--disable-component-update',
         '--disable-sync',
       ],
-      viewport: { width: 1360, height: 900 },
+      viewport: WIDTHS.desktop,
     });
-    const [buildResult, port, browser] = await Promise.all([
-      buildSite({ outDir, warn: () => {} }),
-      listen(server, 0, '127.0.0.1'),
-      launched,
-    ]);
-    result = buildResult;
-    serverUrl = `http://127.0.0.1:${port}/`;
-    context = browser;
-  });
+    context = await launching;
+    // The build runs every lesson's programs: give a loaded machine time.
+  }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    // Closed whenever it was started, also when a later step failed.
+    await launching?.then(
+      (browser) => browser.close(),
+      () => {},
+    );
     if (server !== undefined) {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
     for (const dir of [outDir, profileDir])
-      if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+      if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
 
   const fileUrl = (file: string) => pathToFileURL(path.join(outDir, file)).href;
+  const httpUrl = (file: string) => new URL(file, serverUrl).href;
+  const written = (lesson: LessonEntry) => result.pages.includes(lessonPageFile(lesson));
+
+  interface OpenOptions {
+    viewport?: { width: number; height: number };
+    theme?: 'light' | 'dark';
+  }
 
   /** Opens a page and returns it with every console error and uncaught exception it produced. */
-  async function open(url: string): Promise<{ page: Page; errors: string[] }> {
+  async function open(
+    url: string,
+    options: OpenOptions = {},
+  ): Promise<{ page: Page; errors: string[] }> {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('console', (message) => {
@@ -92,56 +139,190 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
       const reason = request.failure()?.errorText;
       if (reason !== 'net::ERR_ABORTED') errors.push(`request failed: ${request.url()} ${reason}`);
     });
+    if (options.viewport !== undefined) await page.setViewportSize(options.viewport);
+    // No stored choice in these pages: the theme follows the (emulated) system setting.
+    await page.emulateMedia({ colorScheme: options.theme ?? 'light' });
     const response = await page.goto(url, { waitUntil: 'load' });
     if (response !== null && !response.ok()) errors.push(`HTTP ${response.status()} for ${url}`);
     return { page, errors };
   }
 
-  test('every page loads without a console error, from disk and from the server', async () => {
-    const urls = result.pages.flatMap((file) => [fileUrl(file), new URL(file, serverUrl).href]);
-    const problems = await Promise.all(
-      urls.map(async (url) => {
-        const { page, errors } = await open(url);
-        await page.close();
-        return errors.map((error) => `${url}: ${error}`);
-      }),
+  /** axe-core's violations on the page, one line per rule with a few of the elements. */
+  async function axeViolations(page: Page): Promise<string[]> {
+    await page.evaluate(AXE_SOURCE);
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: typeof import('axe-core') }).axe;
+      const found = await axe.run(document, { resultTypes: ['violations'] });
+      return found.violations.map((violation) => ({
+        id: violation.id,
+        impact: violation.impact ?? '',
+        help: violation.help,
+        nodes: violation.nodes.map((node) =>
+          `${node.target.join(' ')}: ${node.failureSummary ?? ''}`.slice(0, 300),
+        ),
+      }));
+    });
+    return violations.map(
+      (violation) =>
+        `${violation.id} (${violation.impact}, ${violation.nodes.length} elements): ${violation.help}\n    ` +
+        violation.nodes.slice(0, 3).join('\n    '),
     );
-    expect(problems.flat()).toEqual([]);
-  });
+  }
 
-  test(`search finds "${LESSON_02_WORD}" in lesson 02, also from disk`, async () => {
-    const lesson = findLesson('02')!;
-    if (!result.pages.includes(lessonPageFile(lesson))) {
-      // Lesson 02 may still be in writing on a developer's machine; CI needs it.
-      if (required)
-        throw new Error(
-          `lessons/${lesson.folder}/README.md does not exist, so the site has no lesson 02 to search`,
-        );
-      console.log(
-        `Skipping the search check: lessons/${lesson.folder}/README.md is not written yet`,
+  test('every page loads without a console error, from disk and from the server', async () => {
+    const urls = result.pages.flatMap((file) => [fileUrl(file), httpUrl(file)]);
+    const problems = await inParallel(urls, PARALLEL_PAGES, async (url) => {
+      const { page, errors } = await open(url);
+      await page.close();
+      return errors.map((error) => `${url}: ${error}`);
+    });
+    expect(problems.flat()).toEqual([]);
+  }, 120_000);
+
+  test('every page has no axe-core violations, light and dark, at 1280 and 390 px', async () => {
+    // Each page is opened once per width; axe runs in the light theme, then in the dark.
+    const runs = result.pages.flatMap((file) =>
+      Object.values(WIDTHS).map((viewport) => ({ file, viewport })),
+    );
+    const problems = await inParallel(runs, PARALLEL_PAGES, async (run) => {
+      const { page, errors } = await open(httpUrl(run.file), { viewport: run.viewport });
+      const lines: string[] = [];
+      for (const theme of THEMES) {
+        // The page follows the system setting through a change event: wait for it.
+        await page.emulateMedia({ colorScheme: theme });
+        const shown = await page
+          .waitForFunction((wanted) => document.documentElement.dataset.theme === wanted, theme, {
+            timeout: 10_000,
+          })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (!shown) lines.push(`the page did not switch to the ${theme} theme`);
+        lines.push(...(await axeViolations(page)).map((line) => `${theme}: ${line}`));
+      }
+      await page.close();
+      return [...errors, ...lines].map((line) => `${run.file} (${run.viewport.width} px): ${line}`);
+    });
+    expect(problems.flat().join('\n')).toBe('');
+    // 44 axe runs: minutes when other test runs share the machine's two cores.
+  }, 600_000);
+
+  for (const origin of ['the server', 'disk'] as const) {
+    test(`search for the error code ${ERROR_CODE} finds the lesson it appears in, from ${origin}`, async () => {
+      const expected = lessons.filter(
+        (lesson) =>
+          written(lesson) &&
+          fs
+            .readFileSync(path.join(ROOT, 'lessons', lesson.folder, 'README.md'), 'utf8')
+            .includes(ERROR_CODE),
       );
+      expect(expected, `a lesson text mentioning ${ERROR_CODE}`).not.toEqual([]);
+      const url = origin === 'disk' ? fileUrl('index.html') : httpUrl('index.html');
+      const { page, errors } = await open(url);
+      expect(
+        await page.evaluate(() => 'MiniSearch' in window || 'WORKBOOK_SEARCH' in window),
+        'the search library and index are not loaded before the search is used',
+      ).toBe(false);
+      await page.keyboard.press('/');
+      await page.keyboard.type(ERROR_CODE);
+      const hits = page.locator('#search-results [role="option"]');
+      await hits.first().waitFor({ timeout: 10_000 });
+      const found = await hits.evaluateAll((links) =>
+        links.map((link) => ({
+          href: link.getAttribute('href') ?? '',
+          text: link.textContent ?? '',
+        })),
+      );
+      const inLesson = found.find((hit) =>
+        expected.some((lesson) => hit.href.startsWith(`${lessonPageFile(lesson)}#`)),
+      );
+      expect(inLesson, `results: ${JSON.stringify(found)}`).toBeDefined();
+      expect(inLesson?.text, 'the result says it matched a terminal block').toMatch(/in terminal/);
+      expect(await page.locator('#search-input').getAttribute('aria-expanded')).toBe('true');
+      await page.keyboard.press('ArrowDown');
+      expect(await page.locator('#search-input').getAttribute('aria-activedescendant')).toBe(
+        await hits.first().getAttribute('id'),
+      );
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\.html#code-/);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
+
+  test("lesson 04's page as it first opens is under 22 screens at 1280 px", async () => {
+    const lesson = findLesson('04');
+    if (lesson === undefined || !written(lesson)) {
+      if (required) throw new Error('the site has no lesson 04 page');
       return;
     }
-    const { page, errors } = await open(fileUrl('index.html'));
-    await page.keyboard.press('/');
-    await page.keyboard.type(LESSON_02_WORD);
-    const hit = page
-      .locator(`#search-results a.search-result[href^="${lessonPageFile(lesson)}"]`)
-      .first();
-    await hit.waitFor({ timeout: 5_000 });
-    expect(await hit.textContent()).toMatch(new RegExp(LESSON_02_WORD, 'i'));
-    expect(await hit.locator('mark').count(), 'the word is marked in the result').toBeGreaterThan(
-      0,
+    const { page, errors } = await open(httpUrl(lessonPageFile(lesson)), {
+      viewport: WIDTHS.desktop,
+    });
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    const screens = height / WIDTHS.desktop.height;
+    expect(screens, `${height} px at ${WIDTHS.desktop.height} px a screen`).toBeLessThan(
+      MAX_SCREENS,
     );
-    await page.keyboard.press('Enter');
-    await page.waitForURL(new RegExp(`${lessonPageFile(lesson)}`));
+    // "Next" comes right after the exercises, and the code is one click away.
+    const order = await page.evaluate(() => {
+      const headings = Array.from(document.querySelectorAll('.markdown-body h2'));
+      const last = headings.at(-1);
+      const pager = document.querySelector('.pager');
+      return {
+        last: last?.textContent ?? '',
+        between:
+          last !== undefined && pager !== null
+            ? Array.from(document.querySelectorAll('.markdown-body pre')).filter(
+                (pre) =>
+                  last.compareDocumentPosition(pre) & Node.DOCUMENT_POSITION_FOLLOWING &&
+                  pre.compareDocumentPosition(pager) & Node.DOCUMENT_POSITION_FOLLOWING,
+              ).length
+            : -1,
+      };
+    });
+    expect(order.last).toMatch(/^Exercises/);
+    expect(order.between, 'code blocks between the exercises and Next').toBe(0);
+    expect(await page.locator(`.before-pager a[href="${codePageFile(lesson)}"]`).count()).toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('on a phone the menu closes on Escape and on a tap outside, and the page behind does not scroll', async () => {
+    const { page, errors } = await open(httpUrl(lessonPageFile(lessons[0] as LessonEntry)), {
+      viewport: WIDTHS.phone,
+    });
+    const open_ = () => page.evaluate(() => document.body.classList.contains('sidebar-open'));
+    await page.click('#menu-button');
+    expect(await open_()).toBe(true);
+    expect(await page.evaluate(() => getComputedStyle(document.body).overflow)).toBe('hidden');
+    await page.keyboard.press('Escape');
+    expect(await open_()).toBe(false);
+    await page.click('#menu-button');
+    await page.mouse.click(370, 600);
+    expect(await open_(), 'a tap on the backdrop closes it').toBe(false);
+    // The outline is above the text, folded.
+    expect(await page.locator('.outline-inline').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('the ← and → keys go to the previous and next lesson', async () => {
+    const [first, second] = lessons.filter(written);
+    if (first === undefined || second === undefined) return;
+    const { page, errors } = await open(httpUrl(lessonPageFile(first)));
+    await page.keyboard.press('ArrowRight');
+    await page.waitForURL(new RegExp(`${lessonPageFile(second)}$`));
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForURL(new RegExp(`${lessonPageFile(first)}$`));
     expect(errors).toEqual([]);
     await page.close();
   });
 
   test('the theme follows the system, the toggle switches it, and the choice is kept', async () => {
     // The home page: the smallest page, since this check reloads several times.
-    const { page, errors } = await open(new URL('index.html', serverUrl).href);
+    const { page, errors } = await open(httpUrl('index.html'));
     const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
     const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 
@@ -161,21 +342,25 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
     expect(await theme(), 'the choice survives a reload').toBe('dark');
     await page.click('#theme-toggle');
     expect(await theme()).toBe('light');
+    await page.evaluate(() => localStorage.removeItem('workbook-theme'));
     expect(errors).toEqual([]);
     await page.close();
   });
 
   test('every code block has a copy button, and it copies the file exactly', async () => {
-    const lesson = findLesson('01')!;
+    const lesson = findLesson('01');
+    if (lesson === undefined) throw new Error('no lesson 01 in the manifest');
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
       origin: new URL(serverUrl).origin,
     });
-    const { page, errors } = await open(new URL(lessonPageFile(lesson), serverUrl).href);
+    const program = lesson.programs[0];
+    if (program === undefined) throw new Error('lesson 01 has no programs');
+    // A link to a file opens it, folded as it is on the code page.
+    const { page, errors } = await open(httpUrl(`${codePageFile(lesson)}#file-${program.file}`));
     const blocks = await page.locator('.code-block').count();
-    expect(blocks).toBeGreaterThan(5);
+    expect(blocks).toBeGreaterThan(3);
     expect(await page.locator('.code-block > .copy-button').count()).toBe(blocks);
 
-    const program = lesson.programs[0]!;
     const block = page
       .locator(`.code-block[data-include="lessons/${lesson.folder}/${program.file}"]`)
       .first();
@@ -190,29 +375,59 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
     await page.close();
   });
 
-  test('screenshots of a lesson page in both themes are written under test-output/site', async () => {
+  test('screenshots, light, dark and on a phone, are written under test-output/site', async () => {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    const { page, errors } = await open(fileUrl(lessonPageFile(findLesson('01')!)));
-    for (const theme of ['light', 'dark']) {
-      await page.evaluate((value) => {
-        localStorage.setItem('workbook-theme', value);
-        document.documentElement.dataset.theme = value;
-      }, theme);
-      for (const [name, locator] of [
-        ['top', undefined],
-        ['diagram', '.diagram'],
-        ['terminals', '.terminals'],
-      ] as const) {
-        const file = path.join(SCREENSHOTS, `lesson-01-${name}-${theme}.png`);
-        if (locator === undefined) {
-          await page.evaluate(() => window.scrollTo(0, 0));
-          await page.screenshot({ path: file });
-        } else await page.locator(locator).first().screenshot({ path: file });
-        expect(fs.statSync(file).size, file).toBeGreaterThan(10_000);
+    const lesson = [...lessons].reverse().find(written) ?? lessons[0];
+    const withDiagram = lessons.filter(written).find((entry) => entry.id === '03') ?? lesson;
+    if (lesson === undefined || withDiagram === undefined) return;
+    const shots = [
+      {
+        name: 'lesson-light',
+        file: lessonPageFile(lesson),
+        theme: 'light',
+        viewport: WIDTHS.desktop,
+      },
+      {
+        name: 'lesson-dark',
+        file: lessonPageFile(lesson),
+        theme: 'dark',
+        viewport: WIDTHS.desktop,
+      },
+      { name: 'code-dark', file: codePageFile(lesson), theme: 'dark', viewport: WIDTHS.desktop },
+      { name: 'phone-light', file: lessonPageFile(lesson), theme: 'light', viewport: WIDTHS.phone },
+      { name: 'phone-dark', file: lessonPageFile(lesson), theme: 'dark', viewport: WIDTHS.phone },
+      {
+        name: 'phone-diagram',
+        file: lessonPageFile(withDiagram),
+        theme: 'light',
+        viewport: WIDTHS.phone,
+      },
+      { name: 'phone-menu', file: lessonPageFile(lesson), theme: 'dark', viewport: WIDTHS.phone },
+      { name: 'phone-search', file: 'index.html', theme: 'light', viewport: WIDTHS.phone },
+    ] as const;
+    const problems = await inParallel(shots, PARALLEL_PAGES, async (shot) => {
+      const { page, errors } = await open(httpUrl(shot.file), {
+        viewport: shot.viewport,
+        theme: shot.theme,
+      });
+      const file = path.join(SCREENSHOTS, `${shot.name}.png`);
+      if (shot.name === 'phone-diagram') {
+        await page.locator('.diagram').first().scrollIntoViewIfNeeded();
+        await page.screenshot({ path: file });
+      } else if (shot.name === 'phone-menu') {
+        await page.click('#menu-button');
+        await page.screenshot({ path: file });
+      } else if (shot.name === 'phone-search') {
+        await page.click('#search-input');
+        await page.keyboard.type(ERROR_CODE);
+        await page.locator('#search-results [role="option"]').first().waitFor();
+        await page.screenshot({ path: file });
+      } else {
+        await page.screenshot({ path: file });
       }
-    }
-    await page.evaluate(() => localStorage.removeItem('workbook-theme'));
-    expect(errors).toEqual([]);
-    await page.close();
-  });
+      await page.close();
+      return fs.statSync(file).size > 10_000 ? errors : [...errors, `${file} is nearly empty`];
+    });
+    expect(problems.flat()).toEqual([]);
+  }, 120_000);
 });

@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lessons as manifestLessons, type LessonEntry } from '../lessons/manifest.ts';
-import { buildSite, lessonPageFile, type BuildResult } from '../site/build-site.ts';
+import { buildSite, codePageFile, lessonPageFile, type BuildResult } from '../site/build-site.ts';
+import { EDIT_URL_BASE } from '../site/config.ts';
+import { CODE_BACKGROUNDS, contrastRatio } from '../site/highlight.ts';
+import { PRINT_PAGE, renderPage } from '../site/template.ts';
 import { unifiedDiff } from '../site/diff.ts';
 import { BuildError, createMarkdown, extractRegion, newEnv, ROOT } from '../site/markdown.ts';
 
@@ -27,7 +30,8 @@ const warnings: string[] = [];
 beforeAll(async () => {
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-site-'));
   result = await buildSite({ outDir, lessons, warn: (line) => warnings.push(line) });
-});
+  // The build runs every lesson's programs: give a loaded machine time.
+}, 120_000);
 
 afterAll(() => {
   if (outDir !== undefined) fs.rmSync(outDir, { recursive: true, force: true });
@@ -65,7 +69,7 @@ function includedBlocks(
   html: string,
 ): Array<{ source: string; region: string | undefined; text: string }> {
   const pattern =
-    /<div class="code-block" data-lang="[^"]*" data-include="([^"]+)"(?: data-region="([^"]+)")?>.*?<code[^>]*>([\s\S]*?)<\/code><\/pre><\/div>/g;
+    /<div class="code-block" data-lang="[^"]*"(?: id="[^"]*")? data-include="([^"]+)"(?: data-region="([^"]+)")?>.*?<code[^>]*>([\s\S]*?)<\/code><\/pre><\/div>/g;
   return [...html.matchAll(pattern)].map((match) => ({
     source: match[1]!,
     region: match[2],
@@ -113,9 +117,12 @@ describe('the lesson site build', () => {
     expect(checked).toBeGreaterThan(0);
   });
 
-  test('each lesson page shows every program in full, the two terminals of a real run, and a diff against the previous lesson', () => {
+  test("each lesson's code page shows every program in full, the two terminals of a real run, and a diff against the previous lesson", () => {
     for (const lesson of manifestLessons.filter((entry) => hasReadme(entry.folder))) {
-      const html = page(lessonPageFile(lesson));
+      const html = page(codePageFile(lesson));
+      expect(page(lessonPageFile(lesson)), `${lesson.folder}: link to its code page`).toContain(
+        `href="${codePageFile(lesson)}"`,
+      );
       const sources = includedBlocks(html).map((block) => block.source);
       const text = textOf(html);
       for (const program of lesson.programs) {
@@ -167,13 +174,78 @@ describe('the lesson site build', () => {
     expect(problems).toEqual([]);
   });
 
-  test('the search index and the diagrams are in the site', () => {
+  test('the search index (prose, code and terminal blocks) and the diagrams are in the site', () => {
     const index = fs.readFileSync(path.join(outDir, 'assets', 'search-index.js'), 'utf8');
-    for (const file of result.pages.filter((name) => !name.startsWith('file-'))) {
+    for (const file of result.pages.filter(
+      (name) => !name.startsWith('file-') && name !== PRINT_PAGE,
+    )) {
       expect(index, `search index entry for ${file}`).toContain(file);
     }
-    expect(page('01-echo.html')).toContain('<figure class="diagram diagram-socket-flow"><svg');
+    // Words that are only in code or terminal output are found too.
+    for (const word of ['EADDRINUSE', 'allowHalfOpen', 'exitWithSocketError'])
+      expect(index, `search index: ${word}`).toContain(word);
+    // Pages load the search only when it is used.
+    expect(page('index.html')).not.toContain('search-index.js');
+    expect(page('01-echo.html')).toMatch(/<figure class="diagram diagram-socket-flow"[^>]*><svg/);
     expect(fs.existsSync(path.join(outDir, 'assets', 'minisearch.js'))).toBe(true);
+  });
+});
+
+describe('code colours', () => {
+  test('every token colour, folded code included, keeps 4.5:1 on the code backgrounds of its theme', () => {
+    const problems = new Set<string>();
+    for (const file of result.pages) {
+      for (const match of page(file).matchAll(/--shiki-(light|dark):(#[0-9a-fA-F]{6})\b/g)) {
+        const theme = match[1] as 'light' | 'dark';
+        const colour = match[2] ?? '';
+        for (const background of CODE_BACKGROUNDS[theme]) {
+          const ratio = contrastRatio(colour, background);
+          if (ratio < 4.5)
+            problems.add(`${file}: ${theme} ${colour} on ${background} is ${ratio.toFixed(2)}:1`);
+        }
+      }
+    }
+    expect([...problems]).toEqual([]);
+  });
+});
+
+describe('the whole workbook on one page', () => {
+  test('holds the home page and every lesson text, each id once', () => {
+    const html = page(PRINT_PAGE);
+    for (const lesson of manifestLessons.filter((entry) => hasReadme(entry.folder)))
+      expect(html, `${lesson.folder} in the print view`).toContain(
+        `<h1 id="page-${lesson.folder}-`,
+      );
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
+    const repeated = ids.filter((id, index) => ids.indexOf(id) !== index);
+    expect(repeated).toEqual([]);
+  });
+});
+
+describe('the "Edit this page" link', () => {
+  const shell = {
+    title: 'Lesson 01',
+    description: 'd',
+    body: '<h1>Lesson 01</h1>',
+    outline: [],
+    file: '01-echo.html',
+    lessons: [],
+  };
+
+  test('is off while site/config.ts leaves EDIT_URL_BASE unset', () => {
+    if (EDIT_URL_BASE === undefined) expect(page('index.html')).not.toContain('Edit this page');
+    else expect(page('index.html')).toContain(`href="${EDIT_URL_BASE}README.md"`);
+  });
+
+  test("links to the page's file in the repository when set", () => {
+    const html = renderPage({
+      ...shell,
+      editUrl: 'https://example.org/edit/main/lessons/01-echo/README.md',
+    });
+    expect(html).toContain(
+      '<a href="https://example.org/edit/main/lessons/01-echo/README.md">Edit this page</a>',
+    );
+    expect(renderPage(shell)).not.toContain('Edit this page');
   });
 });
 
@@ -254,5 +326,20 @@ describe('the line diff', () => {
       ].join('\n'),
     );
     expect(unifiedDiff(before, before, 'a.ts', 'b.ts')).toBe('');
+  });
+
+  test('marks a file that ends without a newline, as diff -u does', () => {
+    expect(unifiedDiff('a\nb\n', 'a\nc', 'a.ts', 'b.ts')).toBe(
+      [
+        '--- a.ts',
+        '+++ b.ts',
+        '@@ -1,2 +1,2 @@',
+        ' a',
+        '-b',
+        '+c',
+        '\\ No newline at end of file',
+        '',
+      ].join('\n'),
+    );
   });
 });

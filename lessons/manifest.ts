@@ -224,6 +224,29 @@ export const lessons: LessonEntry[] = [
       },
     ],
   },
+  {
+    id: '09',
+    folder: '09-persistent',
+    title: 'Many requests per connection',
+    summary:
+      "Persistent connections and pipelining: lesson 04's protocol looped over one connection, with keep-alive, request ids and limits.",
+    programs: [
+      {
+        file: 'persistent-server.ts',
+        role: 'server',
+        summary:
+          'Answers searches in order, many per connection for clients that send "keep-alive": true.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'persistent-client.ts',
+        role: 'client',
+        summary:
+          'Sends several searches on one connection, one at a time or pipelined.',
+        args: ['127.0.0.1', '65432', 'morpheus', 'ring', '🐶', '--pipeline'],
+      },
+    ],
+  },
 ];
 
 export function findLesson(id: string): LessonEntry | undefined {

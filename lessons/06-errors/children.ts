@@ -35,7 +35,8 @@ export function startChild(role: ChildRole, openFileLimit?: number): Child {
   const node = [process.execPath, ...process.execArgv, script];
   // Node raises its soft limit to the hard limit as it starts, so only a lower
   // hard limit holds: `ulimit -n` lowers both, `ulimit -Sn` alone would not do.
-  // exercise(lower-the-limit): With openFileLimit, run `node` through a POSIX shell that lowers the limit on open files and then execs node in its place.
+  // exercise(lower-the-limit): With openFileLimit, run `node` through a POSIX shell
+  //   that lowers the limit on open files and then execs node in its place.
   const [command = process.execPath, ...args] =
     openFileLimit === undefined
       ? node

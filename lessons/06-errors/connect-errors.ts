@@ -65,7 +65,8 @@ export async function provokeConnectTimeout(): Promise<Outcome> {
         port,
         timeout: CONNECT_TIMEOUT_MS,
       });
-      // exercise(give-up-on-connect): When the timer fires, destroy the socket with an error whose code is ETIMEDOUT.
+      // exercise(give-up-on-connect): When the timer fires, destroy the socket with an
+      //   error whose code is ETIMEDOUT.
       // 'timeout' only tells us time is up; nothing is closed until we destroy().
       socket.on('timeout', () =>
         socket.destroy(
@@ -169,7 +170,8 @@ function failingLookup(
   code: 'ENOTFOUND' | 'EAI_AGAIN',
   errno: number,
 ): net.LookupFunction {
-  // exercise(fail-like-getaddrinfo): Call back (on a later tick, as a real lookup does) with an error carrying code, errno, syscall 'getaddrinfo' and hostname.
+  // exercise(fail-like-getaddrinfo): Call back (on a later tick, as a real lookup does)
+  //   with an error carrying code, errno, syscall 'getaddrinfo' and hostname.
   return (hostname, _options, callback) => {
     const error = Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), {
       code,

@@ -28,7 +28,8 @@ export async function provokeAddressInUse(): Promise<Outcome> {
   say('server A', `listening on ${address}`);
 
   let error: unknown;
-  // exercise(listen-on-a-taken-port): Start server B listening on the port server A holds, and keep the error it gets in `error`.
+  // exercise(listen-on-a-taken-port): Start server B listening on the port server A
+  //   holds, and keep the error it gets in `error`.
   const second = net.createServer();
   try {
     second.listen(port, HOST);

@@ -58,7 +58,8 @@ export async function provokeConnectionReset(): Promise<Outcome> {
     const serverClosed = closeEvent(connection);
     await write(client, MESSAGE);
     say('client', `sent ${formatBytes(MESSAGE)}`);
-    // exercise(reset-with-unread-data): Close the server's side of the connection at once, without reading what the client sent.
+    // exercise(reset-with-unread-data): Close the server's side of the connection at
+    //   once, without reading what the client sent.
     connection.destroy();
     // end exercise
     say(
@@ -123,7 +124,8 @@ export async function provokeBrokenPipe(): Promise<Outcome> {
   });
   const { port } = server.address() as net.AddressInfo;
   try {
-    // exercise(keep-writing-after-fin): Connect to the server so that our writing side stays open after the server's FIN arrives.
+    // exercise(keep-writing-after-fin): Connect to the server so that our writing side
+    //   stays open after the server's FIN arrives.
     // allowHalfOpen: when the server's FIN arrives, Node leaves our side open
     // (a program busy writing may not have read it yet), so writes still go out.
     const client = net.createConnection({ host: HOST, port, allowHalfOpen: true });

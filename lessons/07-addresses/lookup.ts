@@ -44,7 +44,9 @@ const name = args.name;
 // connect() tries the first (or, with autoSelectFamily, each in turn). The order
 // comes from the system's address-selection rules, which usually put IPv6 first
 // when the machine has IPv6; Node keeps that order (its default since Node 17).
-// exercise(system-lookup): Ask dns.lookup() for `name` with `family`, every address when args.all is set (else only the first), and print each as `  <n>. <address> (IPv<family>)`.
+// exercise(system-lookup): Ask dns.lookup() for `name` with `family`, every address
+//   when args.all is set (else only the first), and print each as `  <n>. <address>
+//   (IPv<family>)`.
 console.log(`dns.lookup(): what net.connect() gets for ${name}`);
 try {
   const addresses = await dns.lookup(name, { family, all: true });

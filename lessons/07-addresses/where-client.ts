@@ -54,7 +54,9 @@ try {
   // With autoSelectFamily, connect() tries the addresses in turn, alternating
   // IPv6 and IPv4, and moves on when one is refused or gives no answer within
   // the attempt timeout. Without it, Node connects to the first address only.
-  // exercise(try-every-address): Connect with autoSelectFamily on and the attempt timeout, logging `Trying <address>` for each attempt and `  failed: <reason>` for each failure.
+  // exercise(try-every-address): Connect with autoSelectFamily on and the attempt
+  //   timeout, logging `Trying <address>` for each attempt and `  failed: <reason>` for
+  //   each failure.
   const socket = net.connect({
     host,
     port,

@@ -40,7 +40,9 @@ const {
 // listening. `ipv6Only` only matters for '::': without it the socket is dual
 // stack on Linux, macOS and Windows, and IPv4 clients reach it too.
 const server = net.createServer();
-// exercise(listen-where-asked): Listen on exactly `host` and `port`, passing ipv6Only through, so that 127.0.0.1 stays loopback-only and --ipv6-only refuses IPv4 clients.
+// exercise(listen-where-asked): Listen on exactly `host` and `port`, passing ipv6Only
+//   through, so that 127.0.0.1 stays loopback-only and --ipv6-only refuses IPv4
+//   clients.
 server.listen({ host, port, ipv6Only });
 // end exercise
 try {
@@ -96,7 +98,8 @@ if (wildcard) {
 server.on('connection', (socket: net.Socket) => {
   const peer = peerAddress(socket);
   const local = formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0);
-  // exercise(describe-family): Set `family` to 'IPv4' or 'IPv6' for the packets on the wire: an IPv4-mapped address (::ffff:a.b.c.d) is an IPv4 client.
+  // exercise(describe-family): Set `family` to 'IPv4' or 'IPv6' for the packets on the
+  //   wire: an IPv4-mapped address (::ffff:a.b.c.d) is an IPv4 client.
   const mapped = socket.remoteAddress?.startsWith('::ffff:') === true;
   const family = mapped ? 'IPv4' : (socket.remoteFamily ?? 'unknown');
   // end exercise

@@ -54,7 +54,9 @@ try {
   console.log(`Connected to ${server}; closing by "${way}"`);
 
   switch (way) {
-    // exercise(half-close): Send the payload and then FIN in one call, keeping the socket open for reading, and log `end(): FIN queued after <n> bytes; still reading`.
+    // exercise(half-close): Send the payload and then FIN in one call, keeping the
+    //   socket open for reading, and log `end(): FIN queued after <n> bytes; still
+    //   reading`.
     case 'end':
       // shutdown(SHUT_WR): our FIN goes out after the last queued byte. We can
       // no longer send, but the server can, and we go on reading.

@@ -98,7 +98,9 @@ server.on('connection', (socket: net.Socket) => {
   // the peer's kernel must acknowledge; if none does, the socket fails.
   if (args.keepalive !== undefined) socket.setKeepAlive(true, args.keepalive * 1000);
 
-  // exercise(answer-after-fin): On 'end', log that the peer half-closed with how many bytes it sent and whether we can still write, then send `Received <n> bytes\n` and end our side.
+  // exercise(answer-after-fin): On 'end', log that the peer half-closed with how many
+  //   bytes it sent and whether we can still write, then send `Received <n> bytes\n`
+  //   and end our side.
   socket.on('end', () => {
     flushData();
     log(
@@ -113,7 +115,8 @@ server.on('connection', (socket: net.Socket) => {
     flushData();
     log('finish: our FIN is sent, after every byte we wrote');
   });
-  // exercise(log-errors): On 'error', log the error's code and its message; a peer's reset must never take the server down.
+  // exercise(log-errors): On 'error', log the error's code and its message; a peer's
+  //   reset must never take the server down.
   socket.on('error', (error) => {
     flushData();
     log(`error: ${errorCode(error) ?? 'no code'} (${error.message})`);

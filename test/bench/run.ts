@@ -138,6 +138,50 @@ for (const clients of [1, 50]) {
   }
 }
 
+// Lesson 09: one request per connection (lesson 04's server) against many on
+// one connection, sequential and pipelined 16 deep, measured side by side.
+async function lesson09Row(
+  title: string,
+  key: string,
+  server: Server,
+  script: string,
+  args: (string | number)[],
+): Promise<void> {
+  try {
+    const result = await load(script, ['127.0.0.1', server.port, ...args]);
+    const memory = await peakMemoryMiB(server.pid);
+    figures[key] = { ...result, peakMemoryMiB: memory };
+    rows.push([
+      title,
+      `${fixed(result.requestsPerSecond, 0)} requests/s${result.failures ? ` (${result.failures} failed)` : ''}`,
+      `p50 ${fixed(result.p50Ms, 2)} ms, p99 ${fixed(result.p99Ms, 2)} ms`,
+      `${fixed(memory)} MiB`,
+    ]);
+  } finally {
+    await server.stop();
+  }
+}
+const persistentServer = programPath('09', 'persistent-server.ts');
+for (const clients of [1, 50]) {
+  const who = `${clients} client${clients === 1 ? '' : 's'}`;
+  await lesson09Row(
+    `09 one-shot (lesson 04 server), ${who}`,
+    `oneshot-${clients}`,
+    await startServer(programPath('04', 'app-server.ts')),
+    'app-load.ts',
+    [clients, seconds],
+  );
+  for (const mode of ['sequential', 'pipelined'] as const) {
+    await lesson09Row(
+      `09 persistent ${mode === 'pipelined' ? 'pipelined (16 deep)' : 'sequential'}, ${who}`,
+      `persistent-${mode}-${clients}`,
+      await startServer(persistentServer, ['--max-requests', '100000000']),
+      'persistent-load.ts',
+      [clients, seconds, mode, 16],
+    );
+  }
+}
+
 // Whole-project timings.
 const packageJson = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;

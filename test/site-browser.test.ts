@@ -247,8 +247,10 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
       expect(await page.locator('#search-input').getAttribute('aria-activedescendant')).toBe(
         await hits.first().getAttribute('id'),
       );
+      // Enter follows the highlighted (first) result, whichever block it is.
+      const firstHref = (await hits.first().getAttribute('href')) ?? '';
       await page.keyboard.press('Enter');
-      await page.waitForURL(/\.html#code-/);
+      await page.waitForURL((url) => url.href.endsWith(firstHref), { timeout: 10_000 });
       expect(errors).toEqual([]);
       await page.close();
     });
@@ -279,8 +281,10 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
           last !== undefined && pager !== null
             ? Array.from(document.querySelectorAll('.markdown-body pre')).filter(
                 (pre) =>
-                  // Model answers, folded in <details>, belong to the exercises.
-                  pre.closest('details') === null &&
+                  // Sources and diffs belong on the code page; a command in an
+                  // exercise or a model answer is part of the exercises.
+                  (pre.closest('.included') !== null ||
+                    pre.closest('[data-lang="diff"]') !== null) &&
                   last.compareDocumentPosition(pre) & Node.DOCUMENT_POSITION_FOLLOWING &&
                   pre.compareDocumentPosition(pager) & Node.DOCUMENT_POSITION_FOLLOWING,
               ).length
@@ -288,7 +292,7 @@ describe.skipIf(!available && !required)('the lesson site in Chromium', () => {
       };
     });
     expect(order.last).toMatch(/^Exercises/);
-    expect(order.between, 'code blocks between the exercises and Next').toBe(0);
+    expect(order.between, 'sources or diffs between the exercises and Next').toBe(0);
     expect(await page.locator(`.before-pager a[href="${codePageFile(lesson)}"]`).count()).toBe(1);
     expect(errors).toEqual([]);
     await page.close();

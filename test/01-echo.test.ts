@@ -7,14 +7,7 @@ import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
-import {
-  outputOf,
-  programPath,
-  runProgram,
-  startServer,
-  type ProgramResult,
-  type RunningProgram,
-} from './harness.ts';
+import { outputOf, programPath, runProgram, startServer } from './harness.ts';
 import {
   closedPort,
   connectRaw,
@@ -22,32 +15,10 @@ import {
   hasIPv6Loopback,
   readUntilClose,
 } from './net-helpers.ts';
+import { expectNothingRaw, HOSTILE } from './terminal-safety.ts';
 
 const ipv6 = await hasIPv6Loopback();
 if (!ipv6) console.log('Skipping the IPv6 check: this machine has no ::1 loopback.');
-
-/**
- * Characters that must never reach a terminal raw: C0 controls but tab and
- * newline, DEL, C1 controls, bidi embeddings, overrides and isolates, and the
- * Unicode line separators.
- */
-const RAW_CONTROL =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/u;
-
-/** Hostile bytes a peer may send: ESC sequences (screen clear, title), C1 CSI, a bidi override, DEL. */
-const HOSTILE = Buffer.from('\u001b[2J\u001b]0;pwned\u0007 \u009b31m \u202eevil\u202c \u007f');
-
-/** Fails, with the output, if any line any of the programs printed holds a raw control character. */
-function expectNothingRaw(...programs: Array<RunningProgram | ProgramResult>): void {
-  for (const program of programs) {
-    for (const line of [...program.stdoutLines, ...program.stderrLines]) {
-      expect(
-        RAW_CONTROL.test(line),
-        `a line holds a raw control character; print peer bytes with formatBytes: ${JSON.stringify(line)}${outputOf(...programs)}`,
-      ).toBe(false);
-    }
-  }
-}
 
 /**
  * A small stand-in echo server for checking the client: it reads everything the

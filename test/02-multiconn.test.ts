@@ -19,29 +19,7 @@ import {
   type RunningProgram,
 } from './harness.ts';
 import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
-
-/**
- * Characters that must never reach a terminal raw: C0 controls but tab and
- * newline, DEL, C1 controls, bidi embeddings, overrides and isolates, and the
- * Unicode line separators.
- */
-const RAW_CONTROL =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/u;
-
-/** Hostile bytes a peer may send: ESC sequences (screen clear, title), C1 CSI, a bidi override, DEL. */
-const HOSTILE = Buffer.from('\u001b[2J\u001b]0;pwned\u0007 \u009b31m \u202eevil\u202c \u007f');
-
-/** Fails, with the output, if any line any of the programs printed holds a raw control character. */
-function expectNothingRaw(...programs: Array<RunningProgram | ProgramResult>): void {
-  for (const program of programs) {
-    for (const line of [...program.stdoutLines, ...program.stderrLines]) {
-      expect(
-        RAW_CONTROL.test(line),
-        `a line holds a raw control character; print peer bytes with formatBytes: ${JSON.stringify(line)}${outputOf(...programs)}`,
-      ).toBe(false);
-    }
-  }
-}
+import { expectNothingRaw, HOSTILE } from './terminal-safety.ts';
 
 /** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
 const PIECE_PAUSE_MS = 50;

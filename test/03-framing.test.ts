@@ -22,6 +22,7 @@ import {
   type RunningServer,
 } from './harness.ts';
 import { connectRaw } from './net-helpers.ts';
+import { expectHelpText, RAW_TERMINAL_CONTROL, TERMINAL_ATTACK } from './terminal-safety.ts';
 
 type Codec = typeof import('../lessons/03-framing/frame.ts');
 const codec = (await import(pathToFileURL(programPath('03', 'frame.ts')).href)) as Codec;
@@ -873,11 +874,6 @@ describe('lesson 03: the minimal decoder', () => {
   });
 });
 
-/** Characters that act on a terminal instead of showing: ESC, the C1 controls, bidi overrides and isolates. */
-const RAW_TERMINAL_CONTROL = /[\x1b\x80-\x9f\u202a-\u202e\u2066-\u2069]/u;
-/** A title change, a screen clear, a one-character CSI (U+009B) and two bidi overrides. */
-const TERMINAL_ATTACK = '\x1b]0;owned\x07\x1b[2J\u009b31m\u202eevil\u2066x\u2069';
-
 describe('lesson 03: hostile senders', () => {
   test('a deeply nested header or terminal escapes in a header cost only that connection, and nothing the sender controls reaches the terminal raw', async () => {
     const receiver = await startServer(receiverFile);
@@ -938,16 +934,6 @@ describe('lesson 03: hostile senders', () => {
     const results = await Promise.all(
       [receiverFile, senderFile].map((file) => runProgram(file, ['--help'])),
     );
-    for (const result of results) {
-      const output = outputOf(result);
-      expect(result.exitCode, output).toBe(0);
-      const [usage, blank, summary, ...rest] = result.stdoutLines;
-      expect(usage, output).toMatch(/^Usage: /);
-      expect(blank, output).toBe('');
-      expect(summary, `no one-sentence summary after the usage line${output}`).toMatch(/\w.*\.$/);
-      const rows = rest.filter((line) => line.startsWith('  '));
-      for (const row of rows)
-        expect(row, `an argument without its help text${output}`).toMatch(/^ {2}\S+.*\S {2,}\S/);
-    }
+    for (const result of results) expectHelpText(result);
   });
 });

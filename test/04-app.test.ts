@@ -10,6 +10,7 @@ import { escapeBytes } from '../shared/bytes.ts';
 import { encodeJson, encodeMessage } from '../lessons/03-framing/frame.ts';
 import { escapeRegExp, outputOf, programPath, runProgram, startServer } from './harness.ts';
 import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
+import { expectHelpText, RAW_TERMINAL_CONTROL, TERMINAL_ATTACK } from './terminal-safety.ts';
 import {
   ANSWERS,
   ask,
@@ -654,11 +655,6 @@ describe('lesson 04: the server at the edges of the protocol', () => {
   });
 });
 
-/** Characters that act on a terminal instead of showing: ESC, the C1 controls, bidi overrides and isolates. */
-const RAW_TERMINAL_CONTROL = /[\x1b\x80-\x9f\u202a-\u202e\u2066-\u2069]/u;
-/** A title change, a screen clear, a one-character CSI (U+009B) and two bidi overrides. */
-const TERMINAL_ATTACK = '\x1b]0;owned\x07\x1b[2J\u009b31m\u202eevil\u2066x\u2069';
-
 /** A fake server: for each connection, reads the request, then calls `answer`. */
 async function fakeServer(answer: (socket: net.Socket) => void): Promise<net.Server> {
   const fake = net.createServer((socket) => {
@@ -760,20 +756,6 @@ describe('lesson 04: hostile peers', () => {
     const results = await Promise.all(
       [serverFile, clientFile].map((file) => runProgram(file, ['--help'])),
     );
-    for (const result of results) {
-      const output = outputOf(result);
-      expect(result.exitCode, output).toBe(0);
-      const [usage, blank, summary, ...rest] = result.stdoutLines;
-      expect(usage, output).toMatch(/^Usage: /);
-      expect(blank, output).toBe('');
-      expect(summary, `no one-sentence summary after the usage line${output}`).toMatch(/\w.*\.$/);
-      const rows = rest.filter((line) => line.startsWith('  '));
-      expect(
-        rows.some((row) => row.trimStart().startsWith('--deadline')),
-        output,
-      ).toBe(true);
-      for (const row of rows)
-        expect(row, `an argument without its help text${output}`).toMatch(/^ {2}\S+.*\S {2,}\S/);
-    }
+    for (const result of results) expectHelpText(result, { mentions: '--deadline' });
   });
 });

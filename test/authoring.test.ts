@@ -52,7 +52,8 @@ beforeAll(async () => {
     `Authoring check: ${run.results.size} starter and known-bad runs for ${present.length} lesson(s) took ${seconds(run.wallMs)}` +
       ` (slowest: ${slowest.join(', ')}).`,
   );
-}, 120_000);
+  // Every lesson's starter and known-bad variants: minutes on a busy two-core machine.
+}, 600_000);
 
 /** The results of one project, failing with what went wrong when there are none. */
 function resultOf(project: string): ModuleResult {

@@ -155,6 +155,15 @@ function lineCount(text: string): number {
   return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 }
 
+/** Whether another .ts file of the lesson imports `file` (lesson 03's minimal decoder is imported by none). */
+function importedByAnother(lesson: LessonEntry, file: string): boolean {
+  const folder = path.join(ROOT, 'lessons', lesson.folder);
+  return fs
+    .readdirSync(folder)
+    .filter((other) => other.endsWith('.ts') && other !== file)
+    .some((other) => fs.readFileSync(path.join(folder, other), 'utf8').includes(`./${file}'`));
+}
+
 function sourcesMarkdown(lesson: LessonEntry): string {
   const parts = ['## The source files', ''];
   for (const file of lessonSources(lesson)) {
@@ -166,9 +175,11 @@ function sourcesMarkdown(lesson: LessonEntry): string {
     parts.push(
       `### ${file}`,
       '',
-      program === undefined
-        ? 'A module the programs import.'
-        : `The ${program.role}. ${program.summary}`,
+      program !== undefined
+        ? `The ${program.role}. ${program.summary}`
+        : importedByAnother(lesson, file)
+          ? 'A module the programs import.'
+          : 'A module the lesson text shows on its own.',
       '',
       `<details class="source-file" id="file-${file}"><summary>Show ${file} (${lines} lines)</summary>`,
       '',

@@ -22,7 +22,7 @@ import {
   type RunningServer,
 } from './harness.ts';
 import { connectRaw } from './net-helpers.ts';
-import { expectHelpText, RAW_TERMINAL_CONTROL, TERMINAL_ATTACK } from './terminal-safety.ts';
+import { expectHelpText, RAW_TERMINAL_CONTROL, TERMINAL_ATTACK } from './output-checks.ts';
 
 type Codec = typeof import('../lessons/03-framing/frame.ts');
 const codec = (await import(pathToFileURL(programPath('03', 'frame.ts')).href)) as Codec;

@@ -10,7 +10,7 @@ import { escapeBytes } from '../shared/bytes.ts';
 import { encodeJson, encodeMessage } from '../lessons/03-framing/frame.ts';
 import { escapeRegExp, outputOf, programPath, runProgram, startServer } from './harness.ts';
 import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
-import { expectHelpText, RAW_TERMINAL_CONTROL, TERMINAL_ATTACK } from './terminal-safety.ts';
+import { expectHelpText, RAW_TERMINAL_CONTROL, TERMINAL_ATTACK } from './output-checks.ts';
 import {
   ANSWERS,
   ask,

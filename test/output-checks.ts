@@ -1,9 +1,10 @@
-// What every lesson's checks use to prove that nothing a peer sends reaches a
-// terminal raw: hostile text to send, the characters that must never show up
-// unescaped, and one assertion over everything the programs printed.
+// Checks of what the lesson programs print, shared by the lesson specs: that
+// nothing a peer sends reaches a terminal raw (hostile text to send, the
+// characters that must never show up unescaped, one assertion over all output),
+// and the shape of every program's --help.
 
 import { expect } from 'vitest';
-import { outputOf, type ProgramResult, type RunningProgram } from './harness.ts';
+import { escapeRegExp, outputOf, type ProgramResult, type RunningProgram } from './harness.ts';
 
 /**
  * Characters that must never reach a terminal raw: C0 controls but tab and
@@ -36,10 +37,18 @@ export function expectNothingRaw(...programs: Array<RunningProgram | ProgramResu
   }
 }
 
-/** Checks `--help` output: usage, a blank line, a one-sentence summary, one row per argument. */
-export function expectHelpText(result: ProgramResult, options: { mentions?: string } = {}): void {
+/**
+ * Checks `--help` output: exit 0, nothing on stderr, usage, a blank line, a
+ * one-sentence summary, one row per argument with its text; `names` must each
+ * have a row of their own, and `mentions` must start one.
+ */
+export function expectHelpText(
+  result: ProgramResult,
+  options: { mentions?: string; names?: readonly string[] } = {},
+): void {
   const output = outputOf(result);
   expect(result.exitCode, output).toBe(0);
+  expect(result.stderrLines, output).toEqual([]);
   const [usage, blank, summary, ...rest] = result.stdoutLines;
   expect(usage, output).toMatch(/^Usage: /);
   expect(blank, output).toBe('');
@@ -50,6 +59,12 @@ export function expectHelpText(result: ProgramResult, options: { mentions?: stri
     expect(
       rows.some((row) => row.trimStart().startsWith(mentioned)),
       output,
+    ).toBe(true);
+  }
+  for (const name of [...(options.names ?? []), '--help']) {
+    expect(
+      rows.some((row) => new RegExp(`^  ${escapeRegExp(name)} +\\S`).test(row)),
+      `--help should explain ${name} on a line of its own${output}`,
     ).toBe(true);
   }
   for (const row of rows)

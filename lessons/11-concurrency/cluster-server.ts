@@ -32,7 +32,7 @@ const { host, port, workers } = parseArgsOrExit({
       kind: 'count',
       valueName: 'N',
       default: String(availableParallelism()),
-      help: 'how many worker processes serve connections (one per core by default)',
+      help: 'how many worker processes serve connections; by default, one per core',
     },
   },
 });

@@ -35,7 +35,7 @@ const {
       kind: 'count',
       valueName: 'N',
       default: String(availableParallelism()),
-      help: 'how many child processes serve connections (one per core by default)',
+      help: 'how many child processes serve connections; by default, one per core',
     },
   },
 });

@@ -29,7 +29,7 @@ const args = parseArgsOrExit({
       kind: 'count',
       valueName: 'N',
       default: String(availableParallelism()),
-      help: 'how many worker threads run work requests (one per core by default)',
+      help: 'how many worker threads run work requests; by default, one per core',
     },
   },
 });

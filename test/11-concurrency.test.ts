@@ -27,8 +27,8 @@ const clusterFile = programPath('11', 'cluster-server.ts');
 const forkFile = programPath('11', 'fork-server.ts');
 const clientFile = programPath('11', 'load-client.ts');
 
-/** Rounds for a work request long enough to send a ping during it (about 0.2 s of CPU here). */
-const LONG_ROUNDS = 150_000;
+/** Rounds for a work request long enough to send a ping during it (about 0.13 s of CPU here). */
+const LONG_ROUNDS = 100_000;
 /** How long a check waits for one answer before it fails. */
 const ANSWER_TIMEOUT_MS = 10_000;
 

@@ -247,6 +247,50 @@ export const lessons: LessonEntry[] = [
       },
     ],
   },
+  {
+    id: '11',
+    folder: '11-concurrency',
+    title: 'When one event loop is not enough',
+    summary:
+      "The lecture's threads, forking, asyncio and select in Node terms: what blocks the event loop, and worker threads, cluster and handed-off sockets, measured.",
+    programs: [
+      {
+        file: 'loop-server.ts',
+        role: 'server',
+        summary:
+          'Answers ping and work requests on the event loop alone: a work request holds up every client.',
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'worker-server.ts',
+        role: 'server',
+        summary:
+          'Runs work requests in a fixed pool of worker threads, so pings are answered meanwhile.',
+        args: ['127.0.0.1', '65432', '--workers', '2'],
+      },
+      {
+        file: 'cluster-server.ts',
+        role: 'server',
+        summary:
+          'Several processes share the port through node:cluster; a worker that dies is replaced.',
+        args: ['127.0.0.1', '65432', '--workers', '2'],
+      },
+      {
+        file: 'fork-server.ts',
+        role: 'server',
+        summary:
+          'Accepts each connection and hands the socket to one of its child processes.',
+        args: ['127.0.0.1', '65432', '--children', '2'],
+      },
+      {
+        file: 'load-client.ts',
+        role: 'client',
+        summary:
+          'Sends pings and work requests from several connections at once and times the pings.',
+        args: ['127.0.0.1', '65432', '--clients', '4', '--requests', '10'],
+      },
+    ],
+  },
 ];
 
 export function findLesson(id: string): LessonEntry | undefined {

@@ -65,48 +65,80 @@ const PROGRAM_NODE = process.env.WORKBOOK_PROGRAM_NODE ?? process.execPath;
 // files through tsx instead, and a program that does not compile runs under
 // tsx too, so its own error message is what the check shows.
 const compiledPrograms = new Map<string, string>();
+/** Programs being compiled now: a module that starts itself again is run under tsx. */
+const compiling = new Set<string>();
 const COMPILED_DIR = path.join(ROOT, 'node_modules', '.cache', 'workbook-programs');
+// A program that runs a module of its own folder in a worker thread or a child
+// process names it `new URL('./name.ts', import.meta.url)` (lesson 11). A bundle
+// holds only what is imported, so such a module is compiled on its own too, and
+// the URL in the bundle names its compiled file, which sits beside the bundle.
+const SIBLING_MODULE = /new URL\((["'])\.\/([\w.-]+\.ts)\1, import\.meta\.url\)/g;
 
 function commandFor(file: string): string[] {
   if (process.env.WORKBOOK_PROGRAM_NODE !== undefined) return [file];
   if (process.env.WORKBOOK_RUN_WITH_TSX === '1' || !file.endsWith('.ts'))
     return ['--import', TSX_LOADER, file];
-  let compiled = compiledPrograms.get(file);
-  if (compiled === undefined) {
-    let code: string;
-    try {
-      const result = buildSync({
-        entryPoints: [file],
-        write: false,
-        // A source map, so a stack trace names the .ts file and line the learner wrote.
-        outdir: COMPILED_DIR,
-        sourcemap: 'inline',
-        sourcesContent: false,
-        bundle: true,
-        packages: 'external',
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        logLevel: 'silent',
-      });
-      const output = result.outputFiles[0];
-      if (output === undefined) return ['--import', TSX_LOADER, file];
-      code = output.text;
-    } catch {
-      return ['--import', TSX_LOADER, file];
-    }
-    // Named by content: parallel test processes share files, and an edit makes a new one.
-    const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-    compiled = path.join(COMPILED_DIR, `${path.basename(file, '.ts')}-${hash}.mjs`);
-    if (!existsSync(compiled)) {
-      mkdirSync(COMPILED_DIR, { recursive: true });
-      const partial = `${compiled}.${process.pid}.tmp`;
-      writeFileSync(partial, code);
-      renameSync(partial, compiled);
-    }
-    compiledPrograms.set(file, compiled);
+  const compiled = compileProgram(file);
+  return compiled === undefined
+    ? ['--import', TSX_LOADER, file]
+    : ['--enable-source-maps', compiled];
+}
+
+/** The compiled JavaScript file of a program, or undefined if it (or a module it starts) does not compile. */
+function compileProgram(file: string): string | undefined {
+  const known = compiledPrograms.get(file);
+  if (known !== undefined || compiling.has(file)) return known;
+  compiling.add(file);
+  try {
+    return compileAndWrite(file);
+  } finally {
+    compiling.delete(file);
   }
-  return ['--enable-source-maps', compiled];
+}
+
+function compileAndWrite(file: string): string | undefined {
+  let code: string;
+  try {
+    const result = buildSync({
+      entryPoints: [file],
+      write: false,
+      // A source map, so a stack trace names the .ts file and line the learner wrote.
+      outdir: COMPILED_DIR,
+      sourcemap: 'inline',
+      sourcesContent: false,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'silent',
+    });
+    const output = result.outputFiles[0];
+    if (output === undefined) return undefined;
+    code = output.text;
+  } catch {
+    return undefined;
+  }
+  let siblingsCompiled = true;
+  code = code.replace(SIBLING_MODULE, (whole, _quote: string, name: string) => {
+    const sibling = compileProgram(path.join(path.dirname(file), name));
+    if (sibling === undefined) siblingsCompiled = false;
+    return sibling === undefined
+      ? whole
+      : `new URL(${JSON.stringify(`./${path.basename(sibling)}`)}, import.meta.url)`;
+  });
+  if (!siblingsCompiled) return undefined;
+  // Named by content: parallel test processes share files, and an edit makes a new one.
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const compiled = path.join(COMPILED_DIR, `${path.basename(file, '.ts')}-${hash}.mjs`);
+  if (!existsSync(compiled)) {
+    mkdirSync(COMPILED_DIR, { recursive: true });
+    const partial = `${compiled}.${process.pid}.tmp`;
+    writeFileSync(partial, code);
+    renameSync(partial, compiled);
+  }
+  compiledPrograms.set(file, compiled);
+  return compiled;
 }
 
 /** How long to wait for a line before failing; generous, since CI machines can be slow. */

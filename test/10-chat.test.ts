@@ -138,19 +138,33 @@ function linesFrom(program: RunningProgram, sender: string): string[] {
 describe('lesson 10: the chat server and client', () => {
   test("three clients driven through stdin see each other's lines with names, in the order each sent them, and the joins and leaves", async () => {
     const server = await startServer(serverFile);
-    const ann = startChatClient(server, 'ann');
-    await ann.program.waitForLine(/^\* Welcome, ann\. Here now: ann$/);
-    const bob = startChatClient(server, 'bob');
-    await ann.program.waitForLine(/^\* bob joined$/);
-    const cat = startChatClient(server, 'cat');
-    await Promise.all([
-      ann.program.waitForLine(/^\* cat joined$/),
-      bob.program.waitForLine(/^\* cat joined$/),
-      cat.program.waitForLine(/^\* Welcome, cat\. Here now: ann, bob, cat$/),
-    ]);
+    const clients = {
+      ann: startChatClient(server, 'ann'),
+      bob: startChatClient(server, 'bob'),
+      cat: startChatClient(server, 'cat'),
+    };
+    const { ann, bob, cat } = clients;
+    const names = ['ann', 'bob', 'cat'] as const;
+    // They start together, so they join in any order: the server's log says which.
+    await Promise.all(names.map((name) => server.waitForLine(new RegExp(`^${name} joined from `))));
+    const order = [...names].sort(
+      (a, b) =>
+        server.stdoutLines.findIndex((line) => line.startsWith(`${a} joined`)) -
+        server.stdoutLines.findIndex((line) => line.startsWith(`${b} joined`)),
+    );
+    // Each is welcomed with who was there before it, and told of each who came after.
+    await Promise.all(
+      order.map(async (name, index) => {
+        const { program } = clients[name];
+        await program.waitForLine(
+          new RegExp(`^\\* Welcome, ${name}\\. Here now: ${order.slice(0, index + 1).join(', ')}$`),
+        );
+        for (const later of order.slice(index + 1))
+          await program.waitForLine(new RegExp(`^\\* ${later} joined$`));
+      }),
+    );
 
     const said = (name: string) => [1, 2, 3, 4, 5].map((n) => `${name} says ${n}`);
-    const clients = { ann, bob, cat };
     // All three type at once: ann all lines in one go, bob line by line, cat
     // with each line cut in two.
     ann.keyboard.write(
@@ -197,12 +211,12 @@ describe('lesson 10: the chat server and client', () => {
     await cat.program.waitForLine(/^\* bob left$/);
     await server.waitForLine(/^bob left: \/quit$/);
     expect(
-      server.stdoutLines.filter((line) => / joined from | left: /.test(line)),
+      server.stdoutLines
+        .filter((line) => / joined from | left: /.test(line))
+        .map((line) => line.replace(/ from 127\.0\.0\.1:\d+$/, ' from <peer>')),
       outputOf(server),
     ).toEqual([
-      expect.stringMatching(/^ann joined from 127\.0\.0\.1:\d+$/),
-      expect.stringMatching(/^bob joined from 127\.0\.0\.1:\d+$/),
-      expect.stringMatching(/^cat joined from 127\.0\.0\.1:\d+$/),
+      ...order.map((name) => `${name} joined from <peer>`),
       'ann left: end of input',
       'bob left: /quit',
     ]);
@@ -238,24 +252,6 @@ describe('lesson 10: the chat server and client', () => {
   });
 
   test('when the server goes away the client says so in one line and exits 0; a reset is one error line and exit 1', async () => {
-    const server = await startServer(serverFile);
-    const fay = startChatClient(server, 'fay');
-    await fay.program.waitForLine(/^\* Welcome, fay\./);
-    // Ctrl-C on the server: it tells every client, waits for them, exits 0.
-    server.signal('SIGINT');
-    const serverDone = await server.waitForExit();
-    expect(serverDone.exitCode, outputOf(serverDone)).toBe(0);
-    expect(serverDone.stdoutLines, outputOf(serverDone)).toContain(
-      'SIGINT: closing the server and 1 open connection',
-    );
-    const fayDone = await fay.program.waitForExit();
-    expect(fayDone.exitCode, outputOf(fayDone, serverDone)).toBe(0);
-    expect(fayDone.stdoutLines.slice(-2), outputOf(fayDone, serverDone)).toEqual([
-      '* The server is shutting down',
-      `Disconnected: 127.0.0.1:${server.port} closed the connection`,
-    ]);
-    expect(fayDone.stderrLines, outputOf(fayDone)).toEqual([]);
-
     // A server that resets the connection as soon as the name arrives.
     const resetting = net.createServer((socket) => {
       socket.once('data', () => socket.resetAndDestroy());
@@ -264,10 +260,28 @@ describe('lesson 10: the chat server and client', () => {
     await once(resetting, 'listening');
     try {
       const { port } = resetting.address() as net.AddressInfo;
-      const keyboard = new PassThrough();
+      // Its stdin stays open: only the reset can end it.
       const gus = startProgram(clientFile, ['127.0.0.1', String(port), 'gus'], {
-        input: keyboard,
+        input: new PassThrough(),
       });
+      const server = await startServer(serverFile);
+      const fay = startChatClient(server, 'fay');
+      await fay.program.waitForLine(/^\* Welcome, fay\./);
+      // Ctrl-C on the server: it tells every client, waits for them, exits 0.
+      server.signal('SIGINT');
+      const serverDone = await server.waitForExit();
+      expect(serverDone.exitCode, outputOf(serverDone)).toBe(0);
+      expect(serverDone.stdoutLines, outputOf(serverDone)).toContain(
+        'SIGINT: closing the server and 1 open connection',
+      );
+      const fayDone = await fay.program.waitForExit();
+      expect(fayDone.exitCode, outputOf(fayDone, serverDone)).toBe(0);
+      expect(fayDone.stdoutLines.slice(-2), outputOf(fayDone, serverDone)).toEqual([
+        '* The server is shutting down',
+        `Disconnected: 127.0.0.1:${server.port} closed the connection`,
+      ]);
+      expect(fayDone.stderrLines, outputOf(fayDone)).toEqual([]);
+
       const gusDone = await gus.waitForExit();
       expect(gusDone.exitCode, outputOf(gusDone)).toBe(1);
       expect(gusDone.stderrLines, outputOf(gusDone)).toEqual([
@@ -356,7 +370,7 @@ describe('lesson 10: the chat server and client', () => {
     await ann.waitForLine(`bob: ${'x'.repeat(100)}`, server);
     // One byte over, and no newline in sight.
     bob.socket.write('y'.repeat(101));
-    await bob.waitForClose(server);
+    await bob.waitForClose(server, 5_000);
     expect(bob.lines.at(-1), outputOf(server)).toBe(
       '* Line too long: the limit is 100 bytes; closing the connection',
     );
@@ -382,13 +396,14 @@ describe('lesson 10: the chat server and client', () => {
   });
 
   test('a client that stops reading holds nobody up, and is disconnected once --max-queue bytes wait for it', async () => {
-    const maxQueue = 16_384;
-    // The bound the lesson text states: every line reaches the reading clients
-    // within 2 s (here it takes milliseconds) while the slow one reads nothing.
-    const boundMs = 2_000;
-    const server = await startServer(serverFile, {
-      extraArgs: ['--max-queue', String(maxQueue)],
-    });
+    // The default --max-queue: 64 KiB, four times Node's 16 KiB high-water mark.
+    const maxQueue = 65_536;
+    // The bound the lesson text states: while the slow client reads nothing,
+    // each batch of 50 lines reaches the reading clients within 5 s. It takes
+    // milliseconds; the slack is for a busy machine. A server that waits for
+    // the slow reader never delivers, so any bound catches it.
+    const boundMs = 5_000;
+    const server = await startServer(serverFile);
     const slow = await joinRaw(server, 'slow');
     const ann = await joinRaw(server, 'ann');
     const bob = await joinRaw(server, 'bob');
@@ -397,14 +412,14 @@ describe('lesson 10: the chat server and client', () => {
     // its kernel buffers fill, then the server's, then the server's queue.
     slow.socket.pause();
     const disconnected =
-      /^Disconnecting slow \(127\.0\.0\.1:\d+\): it is not reading; (\d+) bytes wait for it, the limit is 16384$/;
+      /^Disconnecting slow \(127\.0\.0\.1:\d+\): it is not reading; (\d+) bytes wait for it, the limit is 65536$/;
     const batch = 50;
     const pad = '.'.repeat(980);
     let sent = 0;
     let slowest = 0;
-    // At most 32 MiB, a bound on the check itself; the kernel buffers on
-    // loopback hold a few MiB at most.
-    for (let round = 0; round < 640; round++) {
+    // At most 16 MiB, a bound on the check itself: the kernel buffers between
+    // the server and the slow client hold a few MiB (about 4 on Linux).
+    for (let round = 0; round < 320; round++) {
       const lines = Array.from({ length: batch }, (_, i) => `${sent + i} ${pad}`);
       const started = performance.now();
       bob.socket.write(lines.map((line) => `${line}\n`).join(''));
@@ -420,13 +435,15 @@ describe('lesson 10: the chat server and client', () => {
       // Two more rounds after the disconnection: the others go on as before.
       if (server.stdoutLines.some((line) => disconnected.test(line)) && round % 2 === 1) break;
     }
-    const [, waiting] = await server.waitForLine(disconnected);
+    // The server logs the disconnection before it writes that line to ann.
+    const [, waiting] = await server.waitForLine(disconnected, { timeoutMs: 3_000 });
     expect(
       Number(waiting),
       `the server held more than --max-queue for the slow client${outputOf(server)}`,
     ).toBeLessThanOrEqual(maxQueue);
     await ann.waitForLine('* slow left (not reading)', server);
     expect(slowest, outputOf(server)).toBeLessThan(boundMs);
+    console.log();
     const fromBob = ann.lines.filter((line) => line.startsWith('bob: '));
     expect(fromBob.length, outputOf(server)).toBe(sent);
     expect(
@@ -493,7 +510,7 @@ describe('lesson 10: the chat server and client', () => {
     const refusedReply = readUntilClose(attacker);
     attacker.write(`${TERMINAL_ATTACK}\n`);
     await refusedReply;
-    await server.waitForLine(/^Refused the name ".*\\x1b/);
+    await server.waitForLine(/^Refused the name /);
     // A member who sends controls in its lines: ann prints them escaped.
     const mal = await joinRaw(server, 'mal');
     mal.socket.write(

@@ -78,11 +78,12 @@ function show(text: string): void {
   if (!leaving) keyboard.prompt(true);
 }
 
-// exercise(show-incoming): Show every whole line the server sends, escaped, as soon
-//   as it arrives; keep a partial line until the rest of it comes.
 // Decode as UTF-8 across chunks: a character split between two reads stays whole.
 socket.setEncoding('utf8');
+/** Text received after the last newline: the start of the next line. */
 let incoming = '';
+// exercise(show-incoming): Show every whole line the server sends, escaped, as soon
+//   as it arrives; keep a partial line until the rest of it comes.
 socket.on('data', (text: string) => {
   incoming += text;
   let newline;

@@ -79,9 +79,11 @@ class Member {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('end', () => this.finish());
     socket.on('error', (error) =>
-      this.leave(explainSocketError(error, { address: peer })),
+      this.lost(explainSocketError(error, { address: peer })),
     );
-    socket.on('close', () => this.leave('connection closed'));
+    // 'close' follows 'end', 'error' or our own destroy(), so close() has run
+    // already and this does nothing: a safety net, so no member is left behind.
+    socket.on('close', () => this.lost('connection closed'));
   }
 
   /** Who this is in a log line: `alice (127.0.0.1:50001)`, or the address alone before a name. */
@@ -104,11 +106,11 @@ class Member {
       const newline = this.pending.indexOf(NEWLINE);
       const lineLength = newline === -1 ? this.pending.length : newline;
       if (lineLength > maxLine) {
-        this.close(
-          `Line too long from ${this.label}: more than ${maxLine} bytes`,
-          `* Line too long: the limit is ${maxLine} bytes; closing the connection`,
-          'line too long',
-        );
+        this.close({
+          log: `Line too long from ${this.label}: more than ${maxLine} bytes`,
+          lastWords: `* Line too long: the limit is ${maxLine} bytes; closing the connection`,
+          why: 'line too long',
+        });
         return;
       }
       if (newline === -1) return;
@@ -130,7 +132,10 @@ class Member {
     if (this.name === undefined) {
       this.join(line.trim());
     } else if (line === '/quit') {
-      this.close(`${this.name} left: /quit`, `* Goodbye, ${this.name}`, undefined);
+      this.close({
+        log: `${this.name} left: /quit`,
+        lastWords: `* Goodbye, ${this.name}`,
+      });
     } else if (line === '/who') {
       this.send(`* Here now: ${[...members.keys()].join(', ')}`);
     } else if (line.startsWith('/')) {
@@ -145,11 +150,10 @@ class Member {
       const problem = members.has(name)
         ? `the name ${name} is taken; pick another`
         : `a name is 1 to 24 letters, digits, '_', '.' or '-'`;
-      this.close(
-        `Refused the name "${escapeText(shortenText(name, LOG_LIMIT))}" from ${this.peer}`,
-        `* Refused: ${problem}`,
-        undefined,
-      );
+      this.close({
+        log: `Refused the name "${escapeText(shortenText(name, LOG_LIMIT))}" from ${this.peer}`,
+        lastWords: `* Refused: ${problem}`,
+      });
       return;
     }
     this.name = name;
@@ -172,11 +176,10 @@ class Member {
     //   --max-queue bytes waiting for this client: then disconnect it at once.
     if (this.socket.writableLength + bytes.length > maxQueue) {
       const waiting = this.socket.writableLength;
-      this.close(
-        `Disconnecting ${this.label}: it is not reading; ${waiting} bytes wait for it, the limit is ${maxQueue}`,
-        undefined,
-        'not reading',
-      );
+      this.close({
+        log: `Disconnecting ${this.label}: it is not reading; ${waiting} bytes wait for it, the limit is ${maxQueue}`,
+        why: 'not reading',
+      });
       return;
     }
     this.socket.write(bytes);
@@ -187,33 +190,38 @@ class Member {
   finish(): void {
     if (this.closed) return;
     if (this.pending.length > 0) this.handleLine(this.pending.toString('utf8'));
-    if (this.name === undefined) this.close(undefined, undefined, undefined);
+    if (this.name === undefined) this.close({});
     else
-      this.close(
-        `${this.name} left: end of input`,
-        `* Goodbye, ${this.name}`,
-        undefined,
-      );
+      this.close({
+        log: `${this.name} left: end of input`,
+        lastWords: `* Goodbye, ${this.name}`,
+      });
   }
 
-  /** The connection broke (reset, error) or closed under us: tell the others. */
-  leave(reason: string): void {
-    if (this.closed) return;
-    this.close(
-      `${this.name ?? this.peer} left: ${reason}`,
-      undefined,
-      reason === 'connection closed' ? undefined : 'connection lost',
-    );
+  /** The connection broke (a reset, an error): tell the others. */
+  lost(reason: string): void {
+    this.close({
+      log: `${this.name ?? this.peer} left: ${reason}`,
+      why: 'connection lost',
+    });
   }
 
   /**
-   * Closes once: logs why, tells the others (with `why` if given), sends
-   * `lastWords` to this client, then ends the connection.
+   * Closes once: logs `log`, tells the others that this member left (and `why`,
+   * if it did not leave by itself), sends `lastWords` to it, then ends the connection.
    */
-  close(logLine?: string, lastWords?: string, why?: string): void {
+  close({
+    log,
+    lastWords,
+    why,
+  }: {
+    log?: string;
+    lastWords?: string;
+    why?: string;
+  }): void {
     if (this.closed) return;
     this.closed = true;
-    if (logLine !== undefined) console.log(logLine);
+    if (log !== undefined) console.log(log);
     console.log(`Closing connection to ${this.peer}`);
     if (this.name !== undefined && members.get(this.name) === this) {
       members.delete(this.name);
@@ -273,7 +281,7 @@ onShutdownSignal((signal) => {
   // Everyone is told the same, so no one needs to hear that the others left.
   members.clear();
   for (const member of connections)
-    member.close(undefined, '* The server is shutting down');
+    member.close({ lastWords: '* The server is shutting down' });
   const exitWhenDone = setInterval(() => {
     if (connections.size === 0) process.exit(0);
   }, 50);

@@ -15,6 +15,8 @@ export interface ProgramEntry {
   summary: string;
   /** The arguments the lesson text runs it with (the tutorial's defaults). */
   args: string[];
+  /** What the site's captured run types into a client's stdin, if it reads any. */
+  input?: string;
 }
 
 export interface LessonEntry {
@@ -244,6 +246,30 @@ export const lessons: LessonEntry[] = [
         summary:
           'Sends several searches on one connection, one at a time or pipelined.',
         args: ['127.0.0.1', '65432', 'morpheus', 'ring', '🐶', '--pipeline'],
+      },
+    ],
+  },
+  {
+    id: '10',
+    folder: '10-chat',
+    title: 'A chat: the keyboard and the socket at once',
+    summary:
+      'An interactive line-based chat: newline framing with a cap, broadcast, a client that waits on the keyboard and the socket together, and the slow consumer.',
+    programs: [
+      {
+        file: 'chat-server.ts',
+        role: 'server',
+        summary:
+          "Relays every line to all other clients with the sender's name; announces joins and leaves; disconnects a client that does not read.",
+        args: ['127.0.0.1', '65432'],
+      },
+      {
+        file: 'chat-client.ts',
+        role: 'client',
+        summary:
+          'Sends the lines you type and shows what the others say as it arrives, without mangling your half-typed line.',
+        args: ['127.0.0.1', '65432', 'alice'],
+        input: 'Hello, is anyone here?\n/who\n',
       },
     ],
   },

@@ -145,7 +145,8 @@ export async function captureTranscripts(lesson: LessonEntry): Promise<LessonRun
     const clientResults: ProgramResult[] = [];
     for (const client of clients) {
       const args = client.args.map((arg) => (arg === manifestPort ? String(server.port) : arg));
-      const result = await runProgram(file(client), args);
+      // A client that reads stdin (lesson 10's chat) gets the manifest's input.
+      const result = await runProgram(file(client), args, { input: client.input });
       clientResults.push(result);
       if (result.exitCode !== 0)
         throw fail(

@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { execa, type ResultPromise } from 'execa';
@@ -177,8 +178,11 @@ export interface ProgramResult {
 }
 
 export interface StartOptions {
-  /** Bytes or text written to the program's stdin, which is then closed. */
-  input?: string | Uint8Array;
+  /**
+   * Bytes or text written to the program's stdin, which is then closed; or a
+   * stream (e.g. a PassThrough) piped to its stdin, closed when the stream ends.
+   */
+  input?: string | Uint8Array | Readable;
   /** Kill the program if it runs longer than this (it then fails with its output). */
   timeoutMs?: number;
   /** Extra environment variables for the program (the checks' own, e.g. NODE_OPTIONS). */

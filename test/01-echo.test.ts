@@ -293,6 +293,10 @@ describe('lesson 01: echo server and client', () => {
     expect(result.stderrLines, outputOf(result)).toEqual([
       `Error: connection refused (ECONNREFUSED): is the server running on 127.0.0.1:${port}?`,
     ]);
+    expect(
+      result.stdoutLines,
+      `the client never connected, so it should print neither "Connected" nor "Sent": wait for 'connect' before saying so${outputOf(result)}`,
+    ).toEqual([]);
   });
 
   test('a server started on a busy port says the address is in use and exits 1', async () => {

@@ -428,6 +428,49 @@ describe('lesson 02: multi-connection server and client', () => {
     }
   });
 
+  test('the client reports each connection the server closes or resets before echoing, prints the totals, and exits 1', async () => {
+    // A stand-in server: it closes the first connection it accepts at once (FIN,
+    // reading on so nothing is reset), resets the second, and echoes the others.
+    let accepted = 0;
+    const standIn = net.createServer((socket) => {
+      socket.on('error', () => {});
+      accepted += 1;
+      if (accepted === 1) {
+        socket.end();
+        socket.resume();
+      } else if (accepted === 2) socket.resetAndDestroy();
+      else socket.pipe(socket);
+    });
+    standIn.listen(0, '127.0.0.1');
+    await once(standIn, 'listening');
+    const { port } = standIn.address() as net.AddressInfo;
+    try {
+      const result = await runProgram(clientFile, ['127.0.0.1', String(port), '4']);
+      const output = outputOf(result);
+      expect(result.exitCode, `a client with failed connections should exit 1${output}`).toBe(1);
+      const failed = result.stdoutLines
+        .map((line) => line.match(/^Connection (\d+) failed: (.*)$/))
+        .filter((match) => match !== null);
+      expect(
+        failed.map((match) => match[2]).sort(),
+        `each connection that did not get its echo should print one "Connection <id> failed: <why>" line: one closed early, one reset${output}`,
+      ).toEqual([
+        expect.stringMatching(/^(connection reset by 127\.0\.0\.1:\d+ \(ECONNRESET\)|.*\(EPIPE\))/),
+        expect.stringMatching(/^the server closed connection \d after 0 of 44 bytes$/),
+      ]);
+      const first = failed.sort((a, b) => Number(a[1]) - Number(b[1]))[0];
+      expect(result.stdoutLines.at(-1), output).toMatch(
+        /^Totals: 4 connections, (132|176) bytes sent, 88 bytes received$/,
+      );
+      expect(
+        result.stderrLines,
+        `after the totals, one line on stderr should say how many connections failed and why the first one did${output}`,
+      ).toEqual([`Error: 2 of 4 connections failed: ${first?.[2] ?? '?'}`]);
+    } finally {
+      standIn.close();
+    }
+  });
+
   test.each([
     ['server', serverFile, ['host', 'port']],
     ['client', clientFile, ['host', 'port', 'num_connections']],

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
+import { SHUTDOWN_GRACE_MS } from '../shared/shutdown.ts';
 import {
   escapeRegExp,
   outputOf,
@@ -549,6 +550,38 @@ describe('lesson 02: multi-connection server and client', () => {
       echoed.equals(payload.subarray(0, taken)),
       `the echo differs from the bytes sent${output}`,
     ).toBe(true);
+    expect(
+      done.stdoutLines.filter((line) => line.includes(' still open after ')),
+      `both clients closed in reply to the server's FIN: the server should read their FIN (keep reading after SIGTERM, paused sockets too) and stop without waiting out the grace period${output}`,
+    ).toEqual([]);
     expect(done.stdoutLines.at(-1), output).toBe('Server stopped');
+  });
+
+  test('SIGTERM with a client that never reads its echo: the server cuts it off after the grace period and exits 0', async () => {
+    const server = await startServer(serverFile);
+    const socket = await connectRaw(server.port);
+    const peer = `127.0.0.1:${socket.localPort}`;
+    socket.on('error', () => {});
+    // Far more than the kernel holds, and never read: the echo cannot finish.
+    socket.pause();
+    socket.write(Buffer.alloc(8 * 1024 * 1024, 'never read '));
+    await orFailWith(
+      server.waitForLine(new RegExp(`^Paused reading from ${escapeRegExp(peer)}: `)),
+      server,
+    );
+    server.signal('SIGTERM');
+    const done = await server.waitForExit();
+    const output = outputOf(done);
+    socket.destroy();
+    expect(done.exitCode, output).toBe(0);
+    const stopping = done.stdoutLines.findIndex((line) => line.startsWith('Stopping on'));
+    expect(
+      done.stdoutLines.slice(stopping),
+      `a client that reads nothing must not keep the server forever: after ${SHUTDOWN_GRACE_MS} ms, say so, close it and exit${output}`,
+    ).toEqual([
+      'Stopping on SIGTERM: closing the server and 1 open connection',
+      `Closing connection to ${peer}: still open after ${SHUTDOWN_GRACE_MS} ms`,
+      'Server stopped',
+    ]);
   });
 });

@@ -643,15 +643,22 @@ describe('lesson 04: the server at the edges of the protocol', () => {
       expect(line, `a control character reached the terminal${output}`).not.toMatch(CONTROL);
   });
 
-  test('a request followed by garbage in the same write is answered, and the garbage is ignored', async () => {
+  test('a request followed by garbage in the same write is answered, and the garbage is ignored with one logged line', async () => {
     const server = await startServer(serverFile);
-    const reply = await ask(
-      server.port,
-      Buffer.concat([searchRequest('morpheus'), prefixed('nope!')]),
-    );
-    expect(escapeBytes(reply), `the request was not answered${outputOf(server)}`).toBe(
+    const socket = await connectRaw(server.port);
+    const addr = localAddr(socket);
+    const garbage = prefixed('nope!');
+    const reply = readUntilClose(socket);
+    socket.write(Buffer.concat([searchRequest('morpheus'), garbage]));
+    expect(escapeBytes(await reply), `the request was not answered${outputOf(server)}`).toBe(
       escapeBytes(jsonResponse(ANSWERS.morpheus!)),
     );
+    expect(
+      (await linesAbout(server, addr)).filter((line) => line.startsWith('Ignoring ')),
+      `the server should say once how many bytes it ignores after the request, and from whom${outputOf(server)}`,
+    ).toEqual([
+      `Ignoring ${garbage.length} bytes that ${addr} sent after its request, and anything after them`,
+    ]);
   });
 });
 

@@ -673,6 +673,49 @@ describe('lesson 04: the server at the edges of the protocol', () => {
     );
   });
 
+  test('a client that never reads its answer is dropped an idle period after its idle timeout, freeing its place under --max-connections', async () => {
+    const server = await startServer(serverFile, {
+      extraArgs: [
+        '--max-connections',
+        '1',
+        '--idle-timeout',
+        '1',
+        '--max-content-length',
+        String(16 * 1024 * 1024),
+      ],
+    });
+    // 8 MiB asked for and never read: the answer cannot go out, so a lingering
+    // end() never gets its FIN out either; only destroy() frees the socket.
+    const stuck = await connectRaw(server.port);
+    const addr = localAddr(stuck);
+    stuck.on('error', () => {});
+    stuck.pause();
+    stuck.write(searchRequest('x'.repeat(8 * 1024 * 1024)));
+    try {
+      await server.waitForLine(
+        new RegExp(`^Idle timeout: no data to or from ${escapeRegExp(addr)} for 1 s$`),
+      );
+      // The one place is taken: the next client is refused, and the limit is logged.
+      const refused = await connectRaw(server.port);
+      refused.on('error', () => {});
+      readUntilClose(refused).catch(() => undefined);
+      await server.waitForLine(/^Connection limit of 1 reached: /);
+      await server.waitForLine(
+        /^Accepting connections again \(1 connection refused while full\)$/,
+        {
+          timeoutMs: 8_000,
+        },
+      );
+    } catch (error) {
+      throw new Error(
+        `the connection that reads nothing was never dropped after its idle timeout: end() cannot send FIN behind an answer that is not read, so destroy() it when the queue does not move (${(error as Error).message})${outputOf(server)}`,
+        { cause: error },
+      );
+    } finally {
+      stuck.destroy();
+    }
+  });
+
   test('--max-buffered holds only requests being read: answered ones give their room back, and two that together pass it are not both taken', async () => {
     const server = await startServer(serverFile, { extraArgs: ['--max-buffered', '100'] });
     // Three requests of 41 bytes, one after the other: 123 in all, never more than 41 at once.

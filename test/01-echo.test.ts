@@ -7,6 +7,7 @@ import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
+import { SHUTDOWN_GRACE_MS } from '../shared/shutdown.ts';
 import { outputOf, programPath, runProgram, startServer } from './harness.ts';
 import {
   closedPort,
@@ -293,6 +294,10 @@ describe('lesson 01: echo server and client', () => {
     expect(result.stderrLines, outputOf(result)).toEqual([
       `Error: connection refused (ECONNREFUSED): is the server running on 127.0.0.1:${port}?`,
     ]);
+    expect(
+      result.stdoutLines,
+      `the client never connected, so it should print neither "Connected" nor "Sent": wait for 'connect' before saying so${outputOf(result)}`,
+    ).toEqual([]);
   });
 
   test('a server started on a busy port says the address is in use and exits 1', async () => {
@@ -385,8 +390,37 @@ describe('lesson 01: echo server and client', () => {
       echoed.equals(payload.subarray(0, taken)),
       `the echo differs from the bytes sent${output}`,
     ).toBe(true);
-    expect(done.stdoutLines.at(-1), output).toMatch(
-      /^(Connection closed; server exiting|Closing the connection to .*: still open after \d+ ms)$/,
-    );
+    expect(
+      done.stdoutLines.filter((line) =>
+        /^(Connection closed; server exiting|Closing the connection to .*: still open after \d+ ms)$/.test(
+          line,
+        ),
+      ),
+      `the server should say once how the connection ended, as its last line, and exit at once${output}`,
+    ).toEqual([done.stdoutLines.at(-1)]);
+  });
+
+  test('SIGTERM with a client that never reads its echo: the server cuts it off after the grace period and exits 0', async () => {
+    const echo = await startServer(server);
+    const socket = await connectRaw(echo.port);
+    const peer = `127.0.0.1:${socket.localPort}`;
+    socket.on('error', () => {});
+    // Far more than the kernel holds, and never read: the echo cannot finish.
+    socket.pause();
+    socket.write(Buffer.alloc(8 * 1024 * 1024, 'never read '));
+    await echo.waitForLine(/^Received /);
+    echo.signal('SIGTERM');
+    const done = await echo.waitForExit();
+    const output = outputOf(done);
+    socket.destroy();
+    expect(done.exitCode, output).toBe(0);
+    const stopping = done.stdoutLines.findIndex((line) => line.startsWith('Stopping on SIGTERM'));
+    expect(
+      done.stdoutLines.slice(stopping),
+      `a client that reads nothing must not keep the server forever: after ${SHUTDOWN_GRACE_MS} ms, say so, close it and exit${output}`,
+    ).toEqual([
+      `Stopping on SIGTERM: finishing the echo to ${peer}, then closing`,
+      `Closing the connection to ${peer}: still open after ${SHUTDOWN_GRACE_MS} ms`,
+    ]);
   });
 });

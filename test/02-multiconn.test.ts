@@ -9,6 +9,7 @@ import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
+import { SHUTDOWN_GRACE_MS } from '../shared/shutdown.ts';
 import {
   escapeRegExp,
   outputOf,
@@ -428,6 +429,49 @@ describe('lesson 02: multi-connection server and client', () => {
     }
   });
 
+  test('the client reports each connection the server closes or resets before echoing, prints the totals, and exits 1', async () => {
+    // A stand-in server: it closes the first connection it accepts at once (FIN,
+    // reading on so nothing is reset), resets the second, and echoes the others.
+    let accepted = 0;
+    const standIn = net.createServer((socket) => {
+      socket.on('error', () => {});
+      accepted += 1;
+      if (accepted === 1) {
+        socket.end();
+        socket.resume();
+      } else if (accepted === 2) socket.resetAndDestroy();
+      else socket.pipe(socket);
+    });
+    standIn.listen(0, '127.0.0.1');
+    await once(standIn, 'listening');
+    const { port } = standIn.address() as net.AddressInfo;
+    try {
+      const result = await runProgram(clientFile, ['127.0.0.1', String(port), '4']);
+      const output = outputOf(result);
+      expect(result.exitCode, `a client with failed connections should exit 1${output}`).toBe(1);
+      const failed = result.stdoutLines
+        .map((line) => line.match(/^Connection (\d+) failed: (.*)$/))
+        .filter((match) => match !== null);
+      expect(
+        failed.map((match) => match[2]).sort(),
+        `each connection that did not get its echo should print one "Connection <id> failed: <why>" line: one closed early, one reset${output}`,
+      ).toEqual([
+        expect.stringMatching(/^(connection reset by 127\.0\.0\.1:\d+ \(ECONNRESET\)|.*\(EPIPE\))/),
+        expect.stringMatching(/^the server closed connection \d after 0 of 44 bytes$/),
+      ]);
+      const first = failed.sort((a, b) => Number(a[1]) - Number(b[1]))[0];
+      expect(result.stdoutLines.at(-1), output).toMatch(
+        /^Totals: 4 connections, (132|176) bytes sent, 88 bytes received$/,
+      );
+      expect(
+        result.stderrLines,
+        `after the totals, one line on stderr should say how many connections failed and why the first one did${output}`,
+      ).toEqual([`Error: 2 of 4 connections failed: ${first?.[2] ?? '?'}`]);
+    } finally {
+      standIn.close();
+    }
+  });
+
   test.each([
     ['server', serverFile, ['host', 'port']],
     ['client', clientFile, ['host', 'port', 'num_connections']],
@@ -506,6 +550,38 @@ describe('lesson 02: multi-connection server and client', () => {
       echoed.equals(payload.subarray(0, taken)),
       `the echo differs from the bytes sent${output}`,
     ).toBe(true);
+    expect(
+      done.stdoutLines.filter((line) => line.includes(' still open after ')),
+      `both clients closed in reply to the server's FIN: the server should read their FIN (keep reading after SIGTERM, paused sockets too) and stop without waiting out the grace period${output}`,
+    ).toEqual([]);
     expect(done.stdoutLines.at(-1), output).toBe('Server stopped');
+  });
+
+  test('SIGTERM with a client that never reads its echo: the server cuts it off after the grace period and exits 0', async () => {
+    const server = await startServer(serverFile);
+    const socket = await connectRaw(server.port);
+    const peer = `127.0.0.1:${socket.localPort}`;
+    socket.on('error', () => {});
+    // Far more than the kernel holds, and never read: the echo cannot finish.
+    socket.pause();
+    socket.write(Buffer.alloc(8 * 1024 * 1024, 'never read '));
+    await orFailWith(
+      server.waitForLine(new RegExp(`^Paused reading from ${escapeRegExp(peer)}: `)),
+      server,
+    );
+    server.signal('SIGTERM');
+    const done = await server.waitForExit();
+    const output = outputOf(done);
+    socket.destroy();
+    expect(done.exitCode, output).toBe(0);
+    const stopping = done.stdoutLines.findIndex((line) => line.startsWith('Stopping on'));
+    expect(
+      done.stdoutLines.slice(stopping),
+      `a client that reads nothing must not keep the server forever: after ${SHUTDOWN_GRACE_MS} ms, say so, close it and exit${output}`,
+    ).toEqual([
+      'Stopping on SIGTERM: closing the server and 1 open connection',
+      `Closing connection to ${peer}: still open after ${SHUTDOWN_GRACE_MS} ms`,
+      'Server stopped',
+    ]);
   });
 });

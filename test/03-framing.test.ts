@@ -447,6 +447,25 @@ describe('lesson 03: the framing codec', () => {
     expect(frame.length).toBe(2 + 258);
   });
 
+  test('a header of 65535 bytes, the most a 2-byte prefix can say, is encoded and decoded; one byte more is refused', () => {
+    const base =
+      codec.encodeMessage({ contentType: '', contentEncoding: 'binary', content: Buffer.alloc(0) })
+        .length - 2;
+    const withHeader = (length: number) =>
+      codec.encodeMessage({
+        contentType: 'x'.repeat(length - base),
+        contentEncoding: 'binary',
+        content: Buffer.from('ok'),
+      });
+    const frame = withHeader(65535);
+    expect([...frame.subarray(0, 2)], 'the prefix of a 65535-byte header').toEqual([0xff, 0xff]);
+    const [message] = new codec.MessageDecoder().push(frame);
+    expect(message?.content.toString(), 'a 65535-byte header should decode').toBe('ok');
+    expect(() => withHeader(65536), 'a 65536-byte header does not fit in 2 bytes').toThrow(
+      RangeError,
+    );
+  });
+
   test('the decoder moves through its states and keeps partial bytes between chunks', () => {
     const decoder = new codec.MessageDecoder();
     const frame = FRAMES[1]!;

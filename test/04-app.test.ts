@@ -643,15 +643,125 @@ describe('lesson 04: the server at the edges of the protocol', () => {
       expect(line, `a control character reached the terminal${output}`).not.toMatch(CONTROL);
   });
 
-  test('a request followed by garbage in the same write is answered, and the garbage is ignored', async () => {
-    const server = await startServer(serverFile);
-    const reply = await ask(
-      server.port,
-      Buffer.concat([searchRequest('morpheus'), prefixed('nope!')]),
+  test('an answer too big to go out in one write is sent whole, then the server closes the connection', async () => {
+    const server = await startServer(serverFile, {
+      extraArgs: ['--max-content-length', String(16 * 1024 * 1024)],
+    });
+    // 8 MiB: more than the kernel takes at once for a client not yet reading.
+    const query = 'x'.repeat(8 * 1024 * 1024);
+    const expected = jsonResponse(`No match for "${query}".`);
+    const socket = await connectRaw(server.port);
+    const addr = localAddr(socket);
+    socket.pause();
+    socket.write(searchRequest(query));
+    await server.waitForLine(new RegExp(`^Sending .* to ${escapeRegExp(addr)}$`));
+    const reply = readUntilClose(socket);
+    socket.resume();
+    let received: Buffer;
+    try {
+      received = await reply;
+    } catch (error) {
+      throw new Error(
+        `the server did not close the connection after the answer (${(error as Error).message}): close it once the write callback says every byte is out${outputOf(server)}`,
+        { cause: error },
+      );
+    }
+    expect(received.length, `the answer was cut short${outputOf(server)}`).toBe(expected.length);
+    expect(received.equals(expected), outputOf(server)).toBe(true);
+    expect((await linesAbout(server, addr)).at(-1), outputOf(server)).toBe(
+      `Closing connection to ${addr}`,
     );
-    expect(escapeBytes(reply), `the request was not answered${outputOf(server)}`).toBe(
+  });
+
+  test('a client that never reads its answer is dropped an idle period after its idle timeout, freeing its place under --max-connections', async () => {
+    const server = await startServer(serverFile, {
+      extraArgs: [
+        '--max-connections',
+        '1',
+        '--idle-timeout',
+        '1',
+        '--max-content-length',
+        String(16 * 1024 * 1024),
+      ],
+    });
+    // 8 MiB asked for and never read: the answer cannot go out, so a lingering
+    // end() never gets its FIN out either; only destroy() frees the socket.
+    const stuck = await connectRaw(server.port);
+    const addr = localAddr(stuck);
+    stuck.on('error', () => {});
+    stuck.pause();
+    stuck.write(searchRequest('x'.repeat(8 * 1024 * 1024)));
+    try {
+      await server.waitForLine(
+        new RegExp(`^Idle timeout: no data to or from ${escapeRegExp(addr)} for 1 s$`),
+      );
+      // The one place is taken: the next client is refused, and the limit is logged.
+      const refused = await connectRaw(server.port);
+      refused.on('error', () => {});
+      readUntilClose(refused).catch(() => undefined);
+      await server.waitForLine(/^Connection limit of 1 reached: /);
+      await server.waitForLine(
+        /^Accepting connections again \(1 connection refused while full\)$/,
+        {
+          timeoutMs: 8_000,
+        },
+      );
+    } catch (error) {
+      throw new Error(
+        `the connection that reads nothing was never dropped after its idle timeout: end() cannot send FIN behind an answer that is not read, so destroy() it when the queue does not move (${(error as Error).message})${outputOf(server)}`,
+        { cause: error },
+      );
+    } finally {
+      stuck.destroy();
+    }
+  });
+
+  test('--max-buffered holds only requests being read: answered ones give their room back, and two that together pass it are not both taken', async () => {
+    const server = await startServer(serverFile, { extraArgs: ['--max-buffered', '100'] });
+    // Three requests of 41 bytes, one after the other: 123 in all, never more than 41 at once.
+    for (let count = 1; count <= 3; count++) {
+      expect(
+        escapeBytes(await ask(server.port, searchRequest('morpheus'))),
+        `request ${count} was not answered, though every request before it was answered and should have given its room back${outputOf(server)}`,
+      ).toBe(escapeBytes(jsonResponse(ANSWERS.morpheus!)));
+    }
+    // Two requests that announce 60 bytes each and stop short: 120 would pass 100.
+    const content = Buffer.alloc(60, 'x');
+    const request = frame('binary/x', 'binary', content);
+    const pair = await Promise.all([connectRaw(server.port), connectRaw(server.port)]);
+    const replies = pair.map((socket) => readUntilClose(socket));
+    for (const socket of pair) socket.write(request.subarray(0, -10));
+    const [, busyAddr] = await server.waitForLine(
+      /^Server busy: the 60 bytes (\S+) announced would take the requests being read above 100 bytes \(--max-buffered\)$/,
+    );
+    const busy = pair.findIndex((socket) => localAddr(socket) === busyAddr);
+    expect(busy, `the busy line should name one of the two clients${outputOf(server)}`).not.toBe(
+      -1,
+    );
+    const taken = 1 - busy;
+    expect((await replies[busy]!).length, outputOf(server)).toBe(0);
+    pair[taken]!.write(request.subarray(-10));
+    expect(escapeBytes(await replies[taken]!), outputOf(server)).toBe(
+      escapeBytes(binaryResponse(content)),
+    );
+  });
+
+  test('a request followed by garbage in the same write is answered, and the garbage is ignored with one logged line', async () => {
+    const server = await startServer(serverFile);
+    const socket = await connectRaw(server.port);
+    const addr = localAddr(socket);
+    const garbage = prefixed('nope!');
+    const reply = readUntilClose(socket);
+    socket.write(Buffer.concat([searchRequest('morpheus'), garbage]));
+    expect(escapeBytes(await reply), `the request was not answered${outputOf(server)}`).toBe(
       escapeBytes(jsonResponse(ANSWERS.morpheus!)),
     );
+    expect(
+      (await linesAbout(server, addr)).filter((line) => line.startsWith('Ignoring ')),
+      `the server should say once how many bytes it ignores after the request, and from whom${outputOf(server)}`,
+    ).toEqual([
+      `Ignoring ${garbage.length} bytes that ${addr} sent after its request, and anything after them`,
+    ]);
   });
 });
 

@@ -678,8 +678,11 @@ describe('lesson 04: the server at the edges of the protocol', () => {
       extraArgs: [
         '--max-connections',
         '1',
+        // 2 s, not 1: on a busy machine sending the 8 MiB request can stall for a
+        // second, and the idle timer would then close the connection before the
+        // answer this check is about exists.
         '--idle-timeout',
-        '1',
+        '2',
         '--max-content-length',
         String(16 * 1024 * 1024),
       ],
@@ -692,8 +695,10 @@ describe('lesson 04: the server at the edges of the protocol', () => {
     stuck.pause();
     stuck.write(searchRequest('x'.repeat(8 * 1024 * 1024)));
     try {
+      // The whole request was read and the answer started: now nothing moves.
+      await server.waitForLine(new RegExp(`^Sending .* to ${escapeRegExp(addr)}$`));
       await server.waitForLine(
-        new RegExp(`^Idle timeout: no data to or from ${escapeRegExp(addr)} for 1 s$`),
+        new RegExp(`^Idle timeout: no data to or from ${escapeRegExp(addr)} for 2 s$`),
       );
       // The one place is taken: the next client is refused, and the limit is logged.
       const refused = await connectRaw(server.port);

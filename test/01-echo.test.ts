@@ -10,6 +10,7 @@ import { escapeBytes } from '../shared/bytes.ts';
 import { SHUTDOWN_GRACE_MS } from '../shared/shutdown.ts';
 import { outputOf, programPath, runProgram, startServer } from './harness.ts';
 import {
+  connectNonReader,
   closedPort,
   connectRaw,
   exchange,
@@ -402,12 +403,11 @@ describe('lesson 01: echo server and client', () => {
 
   test('SIGTERM with a client that never reads its echo: the server cuts it off after the grace period and exits 0', async () => {
     const echo = await startServer(server);
-    const socket = await connectRaw(echo.port);
-    const peer = `127.0.0.1:${socket.localPort}`;
-    socket.on('error', () => {});
     // Far more than the kernel holds, and never read: the echo cannot finish.
-    socket.pause();
-    socket.write(Buffer.alloc(8 * 1024 * 1024, 'never read '));
+    const { socket, peer } = await connectNonReader(
+      echo.port,
+      Buffer.alloc(8 * 1024 * 1024, 'never read '),
+    );
     await echo.waitForLine(/^Received /);
     echo.signal('SIGTERM');
     const done = await echo.waitForExit();

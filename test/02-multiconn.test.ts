@@ -19,7 +19,13 @@ import {
   type ProgramResult,
   type RunningProgram,
 } from './harness.ts';
-import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
+import {
+  connectNonReader,
+  connectRaw,
+  exchange,
+  readBytes,
+  readUntilClose,
+} from './net-helpers.ts';
 import { expectHelpText, expectNothingRaw, HOSTILE } from './output-checks.ts';
 
 /** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
@@ -559,12 +565,11 @@ describe('lesson 02: multi-connection server and client', () => {
 
   test('SIGTERM with a client that never reads its echo: the server cuts it off after the grace period and exits 0', async () => {
     const server = await startServer(serverFile);
-    const socket = await connectRaw(server.port);
-    const peer = `127.0.0.1:${socket.localPort}`;
-    socket.on('error', () => {});
     // Far more than the kernel holds, and never read: the echo cannot finish.
-    socket.pause();
-    socket.write(Buffer.alloc(8 * 1024 * 1024, 'never read '));
+    const { socket, peer } = await connectNonReader(
+      server.port,
+      Buffer.alloc(8 * 1024 * 1024, 'never read '),
+    );
     await orFailWith(
       server.waitForLine(new RegExp(`^Paused reading from ${escapeRegExp(peer)}: `)),
       server,

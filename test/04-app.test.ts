@@ -9,7 +9,13 @@ import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
 import { encodeJson, encodeMessage } from '../lessons/03-framing/frame.ts';
 import { escapeRegExp, outputOf, programPath, runProgram, startServer } from './harness.ts';
-import { connectRaw, exchange, readBytes, readUntilClose } from './net-helpers.ts';
+import {
+  connectNonReader,
+  connectRaw,
+  exchange,
+  readBytes,
+  readUntilClose,
+} from './net-helpers.ts';
 import { expectHelpText, RAW_TERMINAL_CONTROL, TERMINAL_ATTACK } from './output-checks.ts';
 import {
   ANSWERS,
@@ -689,11 +695,10 @@ describe('lesson 04: the server at the edges of the protocol', () => {
     });
     // 8 MiB asked for and never read: the answer cannot go out, so a lingering
     // end() never gets its FIN out either; only destroy() frees the socket.
-    const stuck = await connectRaw(server.port);
-    const addr = localAddr(stuck);
-    stuck.on('error', () => {});
-    stuck.pause();
-    stuck.write(searchRequest('x'.repeat(8 * 1024 * 1024)));
+    const { socket: stuck, peer: addr } = await connectNonReader(
+      server.port,
+      searchRequest('x'.repeat(8 * 1024 * 1024)),
+    );
     try {
       // The whole request was read and the answer started: now nothing moves.
       await server.waitForLine(new RegExp(`^Sending .* to ${escapeRegExp(addr)}$`));

@@ -13,6 +13,23 @@ export async function connectRaw(port: number, host = '127.0.0.1'): Promise<net.
   return socket;
 }
 
+/**
+ * A client that sends `bytes` and never reads: it is paused before anything
+ * arrives, so what the server answers piles up in the kernel and then in the
+ * server. Its errors (the server cutting it off) are expected and ignored.
+ * `peer` is its address as the server logs it.
+ */
+export async function connectNonReader(
+  port: number,
+  bytes: Uint8Array,
+): Promise<{ socket: net.Socket; peer: string }> {
+  const socket = await connectRaw(port);
+  socket.on('error', () => {});
+  socket.pause();
+  socket.write(bytes);
+  return { socket, peer: `127.0.0.1:${socket.localPort}` };
+}
+
 /** A port that nothing listens on: bind port 0, note the number the system gave, close. */
 export async function closedPort(host = '127.0.0.1'): Promise<number> {
   const probe = net.createServer().listen(0, host);

@@ -1,11 +1,12 @@
 // `npm run mutation -- NN [NN...] [--limit N] [--operator X] [--file F] [--jobs N] [--list]`:
 // how many plausible learner mistakes a lesson's checks catch. Each mutant is
 // the lesson's programs with one mistake made (test/mutation/operators.ts); it
-// runs through the lesson's spec, the very checks `npm run check -- NN` runs,
-// against a copy in workspace/. A mutant is killed when a check fails, survives
-// when all pass, and is set apart when it does not compile. Mutants a person
-// judged equivalent (no check could tell them apart from the reference) are
-// listed in test/mutation/equivalents.json with the reason and left out of the score.
+// runs through the very checks `npm run check -- NN` runs (the lesson's spec and
+// its share of the cross-lesson files), against a copy in workspace/. A mutant
+// is killed when a check fails, survives when all pass, and is set apart when it
+// does not compile. Mutants a person judged equivalent (no check could tell them
+// apart from the reference) are listed in test/mutation/equivalents.json with
+// the reason and left out of the score.
 // Prints a summary per lesson and writes test-output/mutation/NN.json.
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { findLesson, type LessonEntry } from '../../lessons/manifest.ts';
 import { ROOT } from '../harness.ts';
 import { copyLesson, lessonPaths } from '../exercise/lesson-data.ts';
+import { checkFiles, namePattern } from '../exercise/lesson-checks.ts';
 import { findRegions } from '../exercise/regions.ts';
 import { runChecks, type ModuleResult } from '../exercise/run-checks.ts';
 import { BUDGET_ENV, TIME_BOX_MESSAGE } from './time-box.ts';
@@ -177,13 +179,18 @@ function classify(module: ModuleResult | undefined): Outcome {
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
-/** One mutant's case file: points the lesson's spec at the copy, then loads it afresh. */
+/**
+ * One mutant's case file: points the lesson's checks at the copy, then loads
+ * afresh every file that holds checks for the lesson, as `npm run check -- NN`
+ * does: its spec and the cross-lesson files (clear errors, hostile input, load).
+ * The run's name pattern keeps only the checks that concern this lesson.
+ */
 function caseFile(lesson: LessonEntry, name: string, dir: string): string {
-  const spec = `${lessonPaths(lesson).spec}?mutant=${encodeURIComponent(name)}`;
+  const query = `?mutant=${encodeURIComponent(name)}`;
   return [
     '// One mutant of the mutation run, written by test/mutation/run.ts.',
     `process.env.WORKBOOK_LESSON_DIRS = ${JSON.stringify(JSON.stringify({ [lesson.id]: dir }))};`,
-    `await import(${JSON.stringify(spec)});`,
+    ...checkFiles([lesson]).map((file) => `await import(${JSON.stringify(file + query)});`),
     '',
   ].join('\n');
 }
@@ -250,6 +257,7 @@ async function mutateLesson(lesson: LessonEntry, options: Options, scratch: stri
   const run = await runChecks({
     files: [],
     config: CONFIG,
+    testNamePattern: namePattern([lesson.id]),
     env: {
       WORKBOOK_MUTATION_CASES: path.relative(ROOT, cases),
       WORKBOOK_MUTATION_JOBS: String(options.jobs),

@@ -39,8 +39,24 @@ const CONNECTIONS_TIMEOUT_MS = 5_000;
 /** Ephemeral ports print as numbers from here, so pages stay the same between builds. */
 const FIRST_PLACEHOLDER_PORT = 50001;
 
+/**
+ * The command line the page shows. A client whose run types into its stdin gets
+ * that input piped in with printf, so the command reproduces the run as shown.
+ */
 export function commandFor(lesson: LessonEntry, program: ProgramEntry): string {
-  return ['npx tsx', `lessons/${lesson.folder}/${program.file}`, ...program.args].join(' ');
+  const command = ['npx tsx', `lessons/${lesson.folder}/${program.file}`, ...program.args];
+  if (program.input === undefined) return command.join(' ');
+  return [`printf ${printfFormat(program.input)} |`, ...command].join(' ');
+}
+
+/** `text` as printf's format in single quotes: newlines as \n, and % and ' escaped. */
+export function printfFormat(text: string): string {
+  const escaped = text
+    .replaceAll('\\', '\\\\')
+    .replaceAll('%', '%%')
+    .replaceAll('\n', '\\n')
+    .replaceAll("'", "'\\''");
+  return `'${escaped}'`;
 }
 
 /**

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { lessons as manifestLessons, type LessonEntry } from '../lessons/manifest.ts';
 import { NOT_WRITTEN, sharedSite } from './site-once.ts';
@@ -11,6 +12,7 @@ import { EDIT_URL_BASE } from '../site/config.ts';
 import { CODE_BACKGROUNDS, contrastRatio } from '../site/highlight.ts';
 import { PRINT_PAGE, renderPage } from '../site/template.ts';
 import { unifiedDiff } from '../site/diff.ts';
+import { printfFormat } from '../site/transcripts.ts';
 import { BuildError, createMarkdown, extractRegion, newEnv, ROOT } from '../site/markdown.ts';
 
 const lessons = [...manifestLessons, NOT_WRITTEN];
@@ -107,6 +109,14 @@ describe('the lesson site build', () => {
     expect(checked).toBeGreaterThan(0);
   });
 
+  test('a piped input is shown as a printf format that prints it back exactly', async () => {
+    const input = "it's 100% done\\n, \\ and a\nsecond line\n";
+    const { stdout } = await execa('sh', ['-c', `printf ${printfFormat(input)}`], {
+      stripFinalNewline: false,
+    });
+    expect(stdout).toBe(input);
+  });
+
   test("each lesson's code page shows every program in full, the two terminals of a real run, and a diff against the previous lesson", () => {
     for (const lesson of manifestLessons.filter((entry) => hasReadme(entry.folder))) {
       const html = page(codePageFile(lesson));
@@ -123,8 +133,11 @@ describe('the lesson site build', () => {
           `lessons/${lesson.folder}/${program.file}`,
         );
         if (program !== firstServer && program.role !== 'client') continue;
+        // A client that reads its stdin shows that input piped in, as the run had it.
+        const piped =
+          program.input === undefined ? '' : `printf '${program.input.replaceAll('\n', '\\n')}' | `;
         expect(text, `${lesson.folder}: run command`).toContain(
-          `$ npx tsx lessons/${lesson.folder}/${program.file} ${program.args.join(' ')}`,
+          `$ ${piped}npx tsx lessons/${lesson.folder}/${program.file} ${program.args.join(' ')}`,
         );
       }
       // A lesson of demos (lesson 06) shows its runs in its own text, and has no pair to diff.

@@ -4,8 +4,11 @@
 // server on 127.0.0.1 (test/fake-dns.ts): no query leaves the machine.
 
 import net from 'node:net';
+import os from 'node:os';
 import dns from 'node:dns/promises';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, test } from 'vitest';
 import { outputOf, programPath, runProgram, startServer, type RunningServer } from './harness.ts';
 import { startFakeDnsServer, type FakeDnsServer } from './fake-dns.ts';
@@ -43,6 +46,72 @@ async function canConnectVia(host: string): Promise<boolean> {
   const result = await tryConnect(host, port);
   probe.close();
   return result.startsWith('connected');
+}
+
+/** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
+const PIECE_PAUSE_MS = 50;
+
+/**
+ * A stand-in server that answers each client with `pieces`, one write each, a short
+ * pause between them so the client gets them in separate reads, then closes.
+ */
+async function startPiecesServer(pieces: readonly Buffer[]): Promise<net.Server> {
+  const standIn = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    void (async () => {
+      for (const [index, piece] of pieces.entries()) {
+        if (index > 0) await delay(PIECE_PAUSE_MS);
+        if (socket.destroyed) return;
+        await new Promise((resolve) => socket.write(piece, resolve));
+      }
+      socket.end();
+    })();
+  });
+  standIn.listen(0, '127.0.0.1');
+  await once(standIn, 'listening');
+  return standIn;
+}
+
+/**
+ * A listening socket on [::1]:port that never answers a new connection, as a host
+ * that is down or behind a firewall that drops packets: a worker thread listens
+ * with a backlog of 1, then blocks, so nothing is ever accepted; a few connections
+ * fill its accept queue, and Linux then drops every further SYN without a reply.
+ */
+async function startBlackHole(port: number): Promise<{ close: () => Promise<void> }> {
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(
+    `const net = require('node:net');
+    const { parentPort, workerData } = require('node:worker_threads');
+    const server = net.createServer();
+    server.on('error', (error) => parentPort.postMessage(error.code));
+    server.listen({ host: '::1', port: workerData.port, backlog: 1 }, () => {
+      parentPort.postMessage('listening');
+      Atomics.wait(workerData.stop, 0, 0);
+    });`,
+    { eval: true, workerData: { port, stop } },
+  );
+  const [state] = (await once(worker, 'message')) as [string];
+  const fillers: net.Socket[] = [];
+  const release = async () => {
+    for (const filler of fillers) filler.destroy();
+    Atomics.store(stop, 0, 1);
+    Atomics.notify(stop, 0);
+    await worker.terminate();
+  };
+  if (state !== 'listening') {
+    await release();
+    throw new Error(`the black hole could not listen on [::1]:${port}: ${state}`);
+  }
+  // The first connection fits in the queue; the next ones fill it (their SYNs may be dropped).
+  for (let index = 0; index < 4; index += 1) {
+    const filler = net.connect({ host: '::1', port });
+    filler.on('error', () => {});
+    fillers.push(filler);
+    if (index === 0) await once(filler, 'connect');
+  }
+  return { close: release };
 }
 
 let dnsServer: FakeDnsServer | undefined;
@@ -83,6 +152,24 @@ describe('lesson 07: where a server listens', () => {
       expect(where.stdoutLines, output).toContain(
         `Reachable at 127.0.0.1:${where.port} (lo, loopback, this machine only)`,
       );
+      // Every address of every interface, each with what it is: loopback,
+      // link-local (fe80:, with its interface), or reachable from the network.
+      const expected = Object.entries(os.networkInterfaces()).flatMap(([name, addresses]) =>
+        (addresses ?? []).map((address) => {
+          const host = address.address + (address.scopeid ? `%${name}` : '');
+          const shown = address.family === 'IPv6' ? `[${host}]` : host;
+          const kind = address.internal
+            ? 'loopback, this machine only'
+            : address.address.startsWith('fe80:')
+              ? 'link-local, this network segment only'
+              : 'reachable from the network';
+          return `Reachable at ${shown}:${where.port} (${name}, ${kind})`;
+        }),
+      );
+      expect(
+        where.stdoutLines.filter((line) => line.startsWith('Reachable at ')).sort(),
+        output,
+      ).toEqual(expected.sort());
     },
   );
 
@@ -161,15 +248,52 @@ describe('lesson 07: which address a client connects to', () => {
     },
   );
 
-  test('the client shows a line from the server with its control characters escaped', async () => {
-    const standIn = net.createServer((socket) => socket.end('hi \x1b[2J\u009b1m\u202eevil\n'));
-    standIn.listen(0, '127.0.0.1');
-    await once(standIn, 'listening');
+  test.skipIf(!ipv6 || process.platform !== 'linux')(
+    'given a name whose first address never answers, the client gives up on it after the attempt timeout and connects to the second',
+    async () => {
+      const where = await startServer(whereServer, { host: '127.0.0.1' });
+      const blackHole = await startBlackHole(where.port);
+      try {
+        const result = await runProgram(whereClient, ['dual.test', String(where.port)], {
+          env: fakeHosts({ 'dual.test': ['::1', '127.0.0.1'] }),
+        });
+        const output = outputOf(result, where);
+        expect(result.exitCode, output).toBe(0);
+        expect(result.stdoutLines.slice(3, 7), output).toEqual([
+          `Trying [::1]:${where.port}`,
+          `  no answer from [::1]:${where.port} within 250 ms`,
+          `Trying 127.0.0.1:${where.port}`,
+          expect.stringMatching(
+            new RegExp(
+              `^Connected to 127\\.0\\.0\\.1:${where.port} from 127\\.0\\.0\\.1:\\d+ \\(IPv4\\)$`,
+            ),
+          ),
+        ]);
+      } finally {
+        await blackHole.close();
+      }
+    },
+  );
+
+  test('the client shows the whole line from the server, sent in pieces, with its control characters escaped', async () => {
+    // "h\u00e9llo \u2713" with the \u2713 (3 bytes) split between two pieces, then
+    // terminal controls: a client that reads once, or decodes each piece to text
+    // before joining them, prints something else.
+    const line = Buffer.from('h\u00e9llo \u2713 \x1b[2J\u009b1m\u202eevil\n');
+    const checkMark = line.indexOf(Buffer.from('\u2713'));
+    const standIn = await startPiecesServer([
+      line.subarray(0, checkMark + 1),
+      line.subarray(checkMark + 1, checkMark + 2),
+      line.subarray(checkMark + 2),
+    ]);
     const { port } = standIn.address() as net.AddressInfo;
     try {
       const result = await runProgram(whereClient, ['127.0.0.1', String(port)]);
       const output = outputOf(result);
-      expect(result.stdoutLines.at(-1), output).toBe('Server says: hi \\x1b[2J\\x9b1m\\u202eevil');
+      expect(result.exitCode, output).toBe(0);
+      expect(result.stdoutLines.at(-1), output).toBe(
+        'Server says: h\u00e9llo \u2713 \\x1b[2J\\x9b1m\\u202eevil',
+      );
       expect(result.stdoutLines.join('\n'), output).not.toMatch(/[\x1b\u009b\u202e]/);
     } finally {
       standIn.close();
@@ -251,20 +375,58 @@ describe('lesson 07: what a name becomes', () => {
     ]);
     expect(dnsServer.questions, output).toEqual(['AAAA web.test']);
   });
+
+  test('for a name that does not resolve, lookup.ts says "no address" and why, for each resolver', async () => {
+    dnsServer = await startFakeDnsServer({});
+    const result = await runProgram(lookup, ['gone.test', '--dns-server', dnsServer.address], {
+      env: fakeHosts({ 'gone.test': [] }),
+    });
+    const output = outputOf(result);
+    expect(result.exitCode, output).toBe(0);
+    expect(result.stdoutLines, output).toEqual([
+      'dns.lookup(): what net.connect() gets for gone.test',
+      '  no address: no such name (ENOTFOUND)',
+      `DNS alone (asking ${dnsServer.address}):`,
+      '  A     none: no such name (ENOTFOUND)',
+      '  AAAA  none: no such name (ENOTFOUND)',
+    ]);
+  });
 });
 
 describe('lesson 07: arguments, errors and stopping', () => {
   test.each([
-    ['lookup.ts', 'a family that is not 4 or 6', lookup, ['localhost', '--family', '5']],
-    ['where-server.ts', 'a port above 65535', whereServer, ['127.0.0.1', '70000']],
-    ['where-client.ts', 'a missing port', whereClient, ['127.0.0.1']],
-  ])('%s with %s prints the usage line and exits 1', async (name, _what, file, args) => {
-    const result = await runProgram(file, args);
-    expect(result.exitCode, outputOf(result)).toBe(1);
-    expect(result.stderrLines[0], outputOf(result)).toMatch(
-      new RegExp(`^Usage: ${name.replace('.', '\\.')} `),
-    );
-  });
+    [
+      'lookup.ts',
+      'a family that is not 4 or 6',
+      lookup,
+      ['localhost', '--family', '5'],
+      'lookup.ts: --family must be 4 or 6',
+    ],
+    [
+      'where-server.ts',
+      'a port above 65535',
+      whereServer,
+      ['127.0.0.1', '70000'],
+      'where-server.ts: port must be a whole number from 0 to 65535 (0 picks a free port), got "70000"',
+    ],
+    [
+      'where-client.ts',
+      'a missing port',
+      whereClient,
+      ['127.0.0.1'],
+      'where-client.ts: expected 2 arguments, got 1',
+    ],
+  ])(
+    '%s with %s prints the usage line and what is wrong, and exits 1',
+    async (name, _what, file, args, problem) => {
+      const result = await runProgram(file, args);
+      expect(result.exitCode, outputOf(result)).toBe(1);
+      expect(result.stderrLines, outputOf(result)).toEqual([
+        expect.stringMatching(new RegExp(`^Usage: ${name.replace('.', '\\.')} `)),
+        problem,
+      ]);
+    },
+  );
 
   test.each([
     ['lookup.ts', lookup],

@@ -4,9 +4,18 @@
 
 import net from 'node:net';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
-import { outputOf, programPath, runProgram, startServer, type RunningServer } from './harness.ts';
+import {
+  LINE_TIMEOUT_MS,
+  outputOf,
+  programPath,
+  runProgram,
+  startServer,
+  type RunningServer,
+} from './harness.ts';
+import { SHUTDOWN_GRACE_MS } from '../shared/shutdown.ts';
 import { closedPort, connectRaw, readUntilClose } from './net-helpers.ts';
 
 const server = programPath('08', 'close-server.ts');
@@ -17,6 +26,11 @@ const hasSs = ss.exitCode === 0;
 if (!hasSs) console.log('Skipping the ss checks of lesson 08: the ss command is not available.');
 
 const EIGHT_MIB = 8 * 1024 * 1024;
+// Enough that destroy() always finds some of it still in Node's queue: on loopback
+// one write() can hand the kernel more than 8 MiB when the server reads fast.
+const THIRTY_TWO_MIB = 32 * 1024 * 1024;
+/** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
+const PIECE_PAUSE_MS = 50;
 
 /** The server's log of connection `id`, without the `[id] ` prefix, once it has closed. */
 async function eventsOf(program: RunningServer, id: number): Promise<string[]> {
@@ -86,13 +100,19 @@ describe('lesson 08: each way of closing, as the server sees it', () => {
       String(close.port),
       'destroy',
       '--bytes',
-      String(EIGHT_MIB),
+      String(THIRTY_TWO_MIB),
     ]);
     const events = await eventsOf(close, 1);
     const output = outputOf(result, close);
     expect(result.exitCode, output).toBe(0);
+    expect(result.stdoutLines, output).toEqual([
+      `Connected to 127.0.0.1:${close.port}; closing by "destroy"`,
+      expect.stringMatching(
+        /^destroy\(\): closed at once with [1-9]\d* bytes? still in Node's queue$/,
+      ),
+    ]);
     expect(bytesIn(events), `the bytes still in Node's queue must be lost${output}`).toBeLessThan(
-      EIGHT_MIB,
+      THIRTY_TWO_MIB,
     );
     expect(sequence(events), output).toEqual(['connection', 'data', 'end', 'finish', 'close']);
     expect(events.at(-1), output).toMatch(/^close: hadError false, /);
@@ -132,6 +152,10 @@ describe('lesson 08: each way of closing, as the server sees it', () => {
     const events = await eventsOf(close, 1);
     const output = outputOf(result, close);
     expect(result.exitCode, output).toBe(0);
+    expect(result.stdoutLines, output).toEqual([
+      `Connected to 127.0.0.1:${close.port}; closing by "vanish"`,
+      'process.exit(): leaving without closing, after 100000 bytes',
+    ]);
     expect(bytesIn(events), output).toBe(100000);
     expect(sequence(events).slice(0, 3), output).toEqual(['connection', 'data', 'end']);
     expect(events, output).toContainEqual(expect.stringMatching(/ sent FIN after 100000 bytes; /));
@@ -153,16 +177,18 @@ describe('lesson 08: each way of closing, as the server sees it', () => {
     ]);
   });
 
-  test('the server logs each client by its real address and port', async () => {
+  test('the server logs each client by its real address and port, and counts the bytes it sent', async () => {
     const close = await startServer(server);
     const socket = await connectRaw(close.port);
     const peer = `127.0.0.1:${socket.localPort}`;
     const reply = readUntilClose(socket);
-    socket.end('hi');
-    expect((await reply).toString(), outputOf(close)).toBe('Received 2 bytes\n');
+    // 5 bytes that are not all text: a server that counts characters says otherwise.
+    socket.end(Buffer.from([0x68, 0x69, 0xff, 0xe2, 0x9c]));
+    expect((await reply).toString(), outputOf(close)).toBe('Received 5 bytes\n');
     const events = await eventsOf(close, 1);
     expect(events[0], outputOf(close)).toBe(`connection from ${peer}`);
-    expect(events[2], outputOf(close)).toBe(`end: ${peer} sent FIN after 2 bytes; writable: true`);
+    expect(events[2], outputOf(close)).toBe(`end: ${peer} sent FIN after 5 bytes; writable: true`);
+    expect(events.at(-1), outputOf(close)).toBe('close: hadError false, 5 bytes received');
   });
 });
 
@@ -275,9 +301,30 @@ describe('lesson 08: arguments, errors and stopping', () => {
     ]);
   });
 
-  test("the client escapes control characters in the server's reply", async () => {
+  test("the client shows the server's whole reply, sent in pieces, with control characters escaped", async () => {
+    // "h\u00e9llo \u2713" with the \u2713 (3 bytes) split between two pieces, then
+    // terminal controls: a client that decodes each piece to text before joining
+    // them prints something else.
+    const reply = Buffer.from('ok h\u00e9llo \u2713 \x1b[2J\u009b1m\u202eevil\n');
+    const checkMark = reply.indexOf(Buffer.from('\u2713'));
+    const pieces = [
+      reply.subarray(0, checkMark + 1),
+      reply.subarray(checkMark + 1, checkMark + 2),
+      reply.subarray(checkMark + 2),
+    ];
     const standIn = net.createServer({ allowHalfOpen: true }, (socket) => {
-      socket.on('end', () => socket.end('ok \x1b[2J\u009b1m\u202eevil\n'));
+      socket.setNoDelay(true);
+      socket.on('error', () => {});
+      socket.on('end', () => {
+        void (async () => {
+          for (const [index, piece] of pieces.entries()) {
+            if (index > 0) await delay(PIECE_PAUSE_MS);
+            if (socket.destroyed) return;
+            await new Promise((resolve) => socket.write(piece, resolve));
+          }
+          socket.end();
+        })();
+      });
       socket.resume();
     });
     standIn.listen(0, '127.0.0.1');
@@ -286,7 +333,10 @@ describe('lesson 08: arguments, errors and stopping', () => {
       const { port } = standIn.address() as net.AddressInfo;
       const result = await runProgram(client, ['127.0.0.1', String(port), 'end']);
       const output = outputOf(result);
-      expect(result.stdoutLines, output).toContain('Server replied: ok \\x1b[2J\\x9b1m\\u202eevil');
+      expect(result.exitCode, output).toBe(0);
+      expect(result.stdoutLines, output).toContain(
+        'Server replied: ok h\u00e9llo \u2713 \\x1b[2J\\x9b1m\\u202eevil',
+      );
       expect(result.stdoutLines.join('\n'), output).not.toMatch(/[\x1b\u009b\u202e]/);
     } finally {
       standIn.close();
@@ -325,4 +375,29 @@ describe('lesson 08: arguments, errors and stopping', () => {
       ]);
     },
   );
+
+  test('a client that never closes its side is cut off after the grace period, and the server still exits 0', async () => {
+    const close = await startServer(server);
+    // Half-open on purpose: it reads the server's FIN and never sends its own.
+    const socket = net.createConnection({
+      host: '127.0.0.1',
+      port: close.port,
+      allowHalfOpen: true,
+    });
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    const ended = once(socket, 'end');
+    socket.resume();
+    await close.waitForLine(/^\[1\] connection from /);
+    close.signal('SIGTERM');
+    await ended;
+    const done = await close.waitForExit(SHUTDOWN_GRACE_MS + LINE_TIMEOUT_MS);
+    socket.destroy();
+    expect(done.exitCode, outputOf(done)).toBe(0);
+    expect(done.stdoutLines.slice(-3), outputOf(done)).toEqual([
+      'SIGTERM: closing the server and 1 open connection',
+      '[1] finish: our FIN is sent, after every byte we wrote',
+      '[1] close: hadError false, 0 bytes received',
+    ]);
+  });
 });

@@ -23,6 +23,7 @@ import {
 } from './harness.ts';
 import { closedPort, connectRaw, readUntilClose } from './net-helpers.ts';
 import { headerText, jsonResponse, searchRequest } from './app-wire.ts';
+import { formatBytes } from '../shared/bytes.ts';
 
 const tapFile = programPath('05', 'tap.ts');
 const fillServerFile = programPath('05', 'fill-server.ts');
@@ -256,6 +257,42 @@ describe('lesson 05: the tap', () => {
         `server > client message 1 (stream bytes 0 to ${response.length - 1}): header ${responseHeader} (${responseHeader.length} bytes), content-length ${response.length - 2 - responseHeader.length}`,
       ]);
     }
+  });
+
+  test('a chunk that is not text is logged escaped and as a hex dump of its first 64 bytes, printable bytes shown as themselves', async () => {
+    const port = await rawServer((socket) => {
+      socket.resume();
+      socket.once('end', () => socket.end());
+    });
+    const tap = await startTap(port);
+    // 70 bytes, in one write so they reach the tap as one chunk: control bytes,
+    // both ends of printable ASCII (space, ~), DEL, a byte that is not UTF-8, text.
+    const payload = Buffer.concat([
+      Buffer.from([0x00, 0x1f, 0x20, 0x7e, 0x7f, 0xff]),
+      Buffer.from('a tap!'),
+      Buffer.alloc(58, 'x'),
+    ]);
+    const socket = await connectRaw(tap.port);
+    socket.write(payload);
+    await orFailWith(
+      tap.waitForLine(/^#1 {3}\.\.\. /),
+      [tap],
+      'the tap did not end its hex dump with a line saying how many bytes it left out',
+    );
+    const xs = '78 '.repeat(16).trimEnd();
+    const chunkLines = tapLines(tap, 1)
+      .map((line) => line.replace(/^#1 \+[\d.]+ ms /, ''))
+      .filter((line) => !/^(accepted|connected) /.test(line));
+    socket.end();
+    expect(chunkLines, outputOf(tap)).toEqual([
+      `client > server ${formatBytes(payload, 160)}, not text:`,
+      '#1   0000  00 1f 20 7e 7f ff 61 20 74 61 70 21 78 78 78 78  |.. ~..a tap!xxxx|',
+      `#1   0010  ${xs}  |${'x'.repeat(16)}|`,
+      `#1   0020  ${xs}  |${'x'.repeat(16)}|`,
+      `#1   0030  ${xs}  |${'x'.repeat(16)}|`,
+      '#1   ...   6 more bytes',
+    ]);
+    await tap.waitForLine(/^#1 \+[\d.]+ ms closed: /);
   });
 
   test('1 MiB sent each way at once arrives byte for byte', async () => {
@@ -614,6 +651,18 @@ describe('lesson 05: the probe', () => {
     } finally {
       server.signal('SIGCONT');
     }
+  });
+  test('a probe that fails for another reason says "failed" with the address and the time, explains the error, and exits 1', async () => {
+    // The harness fails every .invalid name at once, as a name that does not exist fails: no DNS query leaves.
+    const result = await runProgram(probeFile, ['no-such-host.invalid', '65432']);
+    const output = outputOf(result);
+    expect(result.exitCode, output).toBe(1);
+    expect(result.stdoutLines, output).toEqual([
+      expect.stringMatching(/^no-such-host\.invalid:65432: failed after [\d.]+ ms$/),
+    ]);
+    expect(result.stderrLines, output).toEqual([
+      expect.stringMatching(/^Error: host not found \(ENOTFOUND\): .*no-such-host\.invalid:65432/),
+    ]);
   });
 });
 

@@ -336,9 +336,10 @@ describe('lesson 06: the errors gallery', { timeout: SCENARIO_TIMEOUT_MS + 20_00
   );
 
   test('every scenario exits by itself once it has printed its result, leaving no socket open and no child process running', async () => {
-    const all = await Promise.all(SCENARIOS.map((name) => runOf(name)));
-    for (const [index, name] of SCENARIOS.entries()) {
-      const run = all[index]!;
+    const all = await Promise.all(
+      SCENARIOS.map(async (name) => ({ name, run: await runOf(name) })),
+    );
+    for (const { name, run } of all) {
       const output = outputOf(run.result);
       expect(run.lingering, `${name}: ${run.lingering ?? ''}${output}`).toBeUndefined();
       expect(run.result.signal, `${name} was stopped instead of exiting${output}`).toBeUndefined();

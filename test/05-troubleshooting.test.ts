@@ -23,6 +23,7 @@ import {
 } from './harness.ts';
 import { closedPort, connectRaw, readUntilClose } from './net-helpers.ts';
 import { headerText, jsonResponse, searchRequest } from './app-wire.ts';
+import { formatBytes } from '../shared/bytes.ts';
 
 const tapFile = programPath('05', 'tap.ts');
 const fillServerFile = programPath('05', 'fill-server.ts');
@@ -168,20 +169,18 @@ describe('lesson 05: the tap', () => {
       ['search', 'morpheus'],
       ['binary', '😃'],
     ];
-    const [direct, tapped] = await Promise.all(
-      [server.port, tap.port].map((port) =>
-        Promise.all(
-          requests.map((request) =>
-            runProgram(appClientFile, ['127.0.0.1', String(port), ...request]),
-          ),
+    const runAll = (port: number) =>
+      Promise.all(
+        requests.map((request) =>
+          runProgram(appClientFile, ['127.0.0.1', String(port), ...request]),
         ),
-      ),
-    );
-    const output = outputOf(...direct!, ...tapped!, server, tap);
-    requests.forEach((_request, index) => {
-      expect(tapped![index]!.exitCode, output).toBe(0);
-      expect(withoutPorts(tapped![index]!.stdoutLines), output).toEqual(
-        withoutPorts(direct![index]!.stdoutLines),
+      );
+    const [direct, tapped] = await Promise.all([runAll(server.port), runAll(tap.port)]);
+    const output = outputOf(...direct, ...tapped, server, tap);
+    tapped.forEach((result, index) => {
+      expect(result.exitCode, output).toBe(0);
+      expect(withoutPorts(result.stdoutLines), output).toEqual(
+        withoutPorts(direct[index]?.stdoutLines ?? []),
       );
     });
     // The server saw the same requests and sent the same bytes, each twice: once direct, once through the tap.
@@ -258,6 +257,45 @@ describe('lesson 05: the tap', () => {
     }
   });
 
+  test('a chunk that is not text is logged escaped and as a hex dump of its first 64 bytes, printable bytes shown as themselves', async () => {
+    const port = await rawServer((socket) => {
+      socket.resume();
+      socket.once('end', () => socket.end());
+    });
+    const tap = await startTap(port);
+    // 70 bytes, in one write so they reach the tap as one chunk: control bytes,
+    // both ends of printable ASCII (space, ~), DEL, a byte that is not UTF-8, text.
+    const payload = Buffer.concat([
+      Buffer.from([0x00, 0x1f, 0x20, 0x7e, 0x7f, 0xff]),
+      Buffer.from('a tap!'),
+      Buffer.alloc(58, 'x'),
+    ]);
+    const socket = await connectRaw(tap.port);
+    // If the check fails, the tap is stopped and resets this socket: that is no second failure.
+    socket.on('error', () => {});
+    rawSockets.push(socket);
+    socket.write(payload);
+    await orFailWith(
+      tap.waitForLine(/^#1 {3}\.\.\. /),
+      [tap],
+      'the tap did not end its hex dump with a line saying how many bytes it left out',
+    );
+    const xs = '78 '.repeat(16).trimEnd();
+    const chunkLines = tapLines(tap, 1)
+      .map((line) => line.replace(/^#1 \+[\d.]+ ms /, ''))
+      .filter((line) => !/^(accepted|connected) /.test(line));
+    socket.end();
+    expect(chunkLines, outputOf(tap)).toEqual([
+      `client > server ${formatBytes(payload, 160)}, not text:`,
+      '#1   0000  00 1f 20 7e 7f ff 61 20 74 61 70 21 78 78 78 78  |.. ~..a tap!xxxx|',
+      `#1   0010  ${xs}  |${'x'.repeat(16)}|`,
+      `#1   0020  ${xs}  |${'x'.repeat(16)}|`,
+      `#1   0030  ${xs}  |${'x'.repeat(16)}|`,
+      '#1   ...   6 more bytes',
+    ]);
+    await tap.waitForLine(/^#1 \+[\d.]+ ms closed: /);
+  });
+
   test('1 MiB sent each way at once arrives byte for byte', async () => {
     const up = randomBytes(MiB);
     const down = randomBytes(MiB);
@@ -275,7 +313,7 @@ describe('lesson 05: the tap', () => {
     expect(back.equals(down), `the client got different bytes${outputOf(tap)}`).toBe(true);
     await waitUntil(() => received !== undefined);
     const there = await orFailWith(
-      received!,
+      received ?? Promise.reject(new Error('the tap never connected to the server')),
       [tap],
       'the server did not get all of the client bytes',
     );
@@ -315,7 +353,9 @@ describe('lesson 05: the tap', () => {
     const client = await connectRaw(tap.port);
     client.on('error', () => {});
     await waitUntil(() => serverSide.length === 1, 5_000);
-    const server = serverSide[0]!;
+    const server = serverSide[0];
+    if (server === undefined)
+      throw new Error(`the tap never connected to the server${outputOf(tap)}`);
     const serverSees = howItEnds(server);
     client.resetAndDestroy();
     expect(await orFailWith(serverSees, [tap], 'the server side never ended'), outputOf(tap)).toBe(
@@ -328,8 +368,11 @@ describe('lesson 05: the tap', () => {
     // The server resets: the client must see a reset too.
     const second = await connectRaw(tap.port);
     await waitUntil(() => serverSide.length === 2, 5_000);
+    const secondServer = serverSide[1];
+    if (secondServer === undefined)
+      throw new Error(`the tap never made a second connection to the server${outputOf(tap)}`);
     const clientSees = howItEnds(second);
-    serverSide[1]!.resetAndDestroy();
+    secondServer.resetAndDestroy();
     expect(await orFailWith(clientSees, [tap], 'the client side never ended'), outputOf(tap)).toBe(
       'reset',
     );
@@ -498,11 +541,12 @@ describe('lesson 05: the send buffer fills', () => {
     // Four blocks more after the first false, each one more block queued inside Node.
     const after = steps.slice(firstFalse);
     expect(after.length, `the client should write 4 blocks after the first false${output}`).toBe(5);
-    for (let index = 1; index < after.length; index++) {
-      expect(after[index]!.accepted, output).toBe(false);
-      expect(after[index]!.queued, output).toBe(after[index - 1]!.queued + BLOCK);
-    }
-    const last = steps.at(-1)!;
+    after.slice(1).forEach((step, index) => {
+      expect(step.accepted, output).toBe(false);
+      expect(step.queued, output).toBe((after[index]?.queued ?? NaN) + BLOCK);
+    });
+    const last = after.at(-1);
+    if (last === undefined) throw new Error(`no step line after the first false${output}`);
     expect(result.stdoutLines.slice(-2), output).toEqual([
       `Stopped at the limit: ${last.written} bytes written; Node queues ${last.queued} (writableLength), the kernel holds the other ${last.written - last.queued}: in our send queue (Send-Q) and the server's receive queue (Recv-Q)`,
       'Resetting the connection: the server will never read what is queued',
@@ -560,7 +604,8 @@ function startProgramHeld(port: number): RunningProgram {
 }
 
 /** The state letter of a process in /proc/PID/stat: T once it is stopped. */
-async function processState(pid: number): Promise<string | undefined> {
+async function processState(pid: number | undefined): Promise<string | undefined> {
+  if (pid === undefined) return undefined;
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return stat.match(/\) (\w) /)?.[1];
 }
@@ -596,7 +641,7 @@ describe('lesson 05: the probe', () => {
     // its accept queue, until the queue is full; after that, SYNs are dropped.
     server.signal('SIGSTOP');
     try {
-      expect(await waitUntil(async () => (await processState(server.pid!)) === 'T', 5_000)).toBe(
+      expect(await waitUntil(async () => (await processState(server.pid)) === 'T', 5_000)).toBe(
         true,
       );
       for (let filler = 0; filler < 2; filler++) rawSockets.push(await connectRaw(server.port));
@@ -614,6 +659,18 @@ describe('lesson 05: the probe', () => {
     } finally {
       server.signal('SIGCONT');
     }
+  });
+  test('a probe that fails for another reason says "failed" with the address and the time, explains the error, and exits 1', async () => {
+    // The harness fails every .invalid name at once, as a name that does not exist fails: no DNS query leaves.
+    const result = await runProgram(probeFile, ['no-such-host.invalid', '65432']);
+    const output = outputOf(result);
+    expect(result.exitCode, output).toBe(1);
+    expect(result.stdoutLines, output).toEqual([
+      expect.stringMatching(/^no-such-host\.invalid:65432: failed after [\d.]+ ms$/),
+    ]);
+    expect(result.stderrLines, output).toEqual([
+      expect.stringMatching(/^Error: host not found \(ENOTFOUND\): .*no-such-host\.invalid:65432/),
+    ]);
   });
 });
 
@@ -657,9 +714,14 @@ describe('lesson 05: arguments and help', () => {
         /expected 0 to 2 arguments, got 3/,
       ],
     ];
-    const results = await Promise.all(cases.map(([file, args]) => runProgram(file, args)));
-    results.forEach((result, index) => {
-      const [, , usage, reason] = cases[index]!;
+    const results = await Promise.all(
+      cases.map(async ([file, args, usage, reason]) => ({
+        result: await runProgram(file, args),
+        usage,
+        reason,
+      })),
+    );
+    results.forEach(({ result, usage, reason }) => {
       const output = outputOf(result);
       expect(result.exitCode, output).toBe(1);
       expect(result.stderrLines[0], output).toBe(usage);

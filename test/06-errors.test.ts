@@ -165,12 +165,37 @@ describe('lesson 06: the errors gallery', { timeout: SCENARIO_TIMEOUT_MS + 20_00
     ).toEqual([...SCENARIOS]);
   });
 
-  test('an unknown error name prints the usage line and exits 1', async () => {
-    const result = await runProgram(provoke(), ['ENOSUCHERROR']);
+  test('an unknown error name, or none, prints the usage line, then the reason on a line of its own, and exits 1', async () => {
+    const [unknown, none] = await Promise.all([
+      runProgram(provoke(), ['ENOSUCHERROR']),
+      runProgram(provoke(), []),
+    ]);
+    const usage = 'Usage: provoke.ts [error] [--list]';
+    for (const [result, reason] of [
+      [unknown, 'provoke.ts: there is no scenario for "ENOSUCHERROR"; --list shows them all'],
+      [none, 'provoke.ts: name the error to provoke; --list shows them all'],
+    ] as const) {
+      const output = outputOf(result);
+      expect(result.exitCode, output).toBe(1);
+      expect(result.stderrLines, output).toEqual([usage, reason]);
+      expect(result.stdoutLines, output).toEqual([]);
+    }
+  });
+
+  test('a scenario this system cannot run says "Skipped:" and why, and exits 0 (EMFILE with no shell to lower the limit)', async () => {
+    // No directory on PATH: spawning `sh` fails (ENOENT), as on a system without a POSIX shell.
+    const result = await runProgram(provoke(), ['EMFILE'], {
+      env: { PATH: '/nonexistent' },
+    });
     const output = outputOf(result);
-    expect(result.exitCode, output).toBe(1);
-    expect(result.stderrLines[0], output).toMatch(/^Usage: provoke\.ts /);
-    expect(result.stderrLines.join('\n'), output).toMatch(/ENOSUCHERROR.*--list/);
+    expect(result.exitCode, output).toBe(0);
+    expect(result.stdoutLines.at(-1), output).toBe(
+      'Skipped: no POSIX shell to lower the limit with (spawn sh ENOENT)',
+    );
+    expect(
+      result.stdoutLines.some((line) => line.startsWith('Result: ')),
+      output,
+    ).toBe(false);
   });
 
   test('EADDRINUSE: a second server on a taken port fails in listen(), and a restart is not refused because of TIME_WAIT', async () => {
@@ -183,6 +208,25 @@ describe('lesson 06: the errors gallery', { timeout: SCENARIO_TIMEOUT_MS + 20_00
     );
     expectLine(linesOf(lines, 'server A'), /still listening/, output, "server A's view");
     expectLine(linesOf(lines, 'server C'), /^server C: listening on /, output, 'the restart');
+    if (process.platform === 'linux') {
+      // Server A closed first, so its side of the connection waits in TIME_WAIT on A's own port.
+      const port = lines
+        .map((line) => line.match(/^server A: listening on 127\.0\.0\.1:(\d+)$/)?.[1])
+        .find((found) => found !== undefined);
+      const waiting = lines
+        .map((line) =>
+          line.match(
+            /^kernel: sockets in TIME_WAIT on port (\d+): (\d+) \(from \/proc\/net\/tcp\)$/,
+          ),
+        )
+        .find((match) => match !== null);
+      expect(waiting, `expected the kernel's count of sockets in TIME_WAIT${output}`).toBeDefined();
+      expect(waiting?.[1], output).toBe(port);
+      expect(
+        Number(waiting?.[2]),
+        `server A's side of the connection it closed first should be in TIME_WAIT${output}`,
+      ).toBeGreaterThanOrEqual(1);
+    }
   });
 
   test('EADDRNOTAVAIL: listening on an address this machine does not have fails in listen()', async () => {
@@ -292,9 +336,10 @@ describe('lesson 06: the errors gallery', { timeout: SCENARIO_TIMEOUT_MS + 20_00
   );
 
   test('every scenario exits by itself once it has printed its result, leaving no socket open and no child process running', async () => {
-    const all = await Promise.all(SCENARIOS.map((name) => runOf(name)));
-    for (const [index, name] of SCENARIOS.entries()) {
-      const run = all[index]!;
+    const all = await Promise.all(
+      SCENARIOS.map(async (name) => ({ name, run: await runOf(name) })),
+    );
+    for (const { name, run } of all) {
       const output = outputOf(run.result);
       expect(run.lingering, `${name}: ${run.lingering ?? ''}${output}`).toBeUndefined();
       expect(run.result.signal, `${name} was stopped instead of exiting${output}`).toBeUndefined();

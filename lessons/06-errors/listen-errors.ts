@@ -147,7 +147,9 @@ export async function provokeTooManyOpenFiles(): Promise<Outcome> {
     `child process ${child.process.pid ?? '?'}, started with sh -c 'ulimit -n ${OPEN_FILE_LIMIT} && exec node ...'`,
   );
   child.process.on('message', (message: Record<string, unknown>) => (report = message));
-  child.process.on('error', (error) => (startError = error));
+  // The first error says why: a child that never started (no sh) also fails the
+  // send() below, and that second error (EPIPE) would hide the reason.
+  child.process.on('error', (error) => (startError ??= error));
   child.process.send({ port });
   await child.closed;
   for (const socket of accepted) socket.destroy();

@@ -143,6 +143,109 @@ describe('lesson 09: persistent connections and pipelining', () => {
     expect(accepted, `one connection per run${outputOf(server)}`).toHaveLength(2);
   });
 
+  test('persistent-client reads answers that come in pieces, waits for each before the next request, and one error line with exit 1 for a wrong id or an early close', async () => {
+    // A stand-in server, so the check decides how the answers arrive. In the
+    // "pieces" run each answer is written in three pieces, a pause between them
+    // (the pauses cut the stream; nothing waits on them), cut inside the length
+    // prefix and inside a 4-byte character.
+    let mode: 'pieces' | 'wrong-id' | 'early-close' = 'pieces';
+    /** For each request: its id, and whether it came before the answer to the one before was written. */
+    const seen: Array<{ id: unknown; early: boolean }> = [];
+    const result = ANSWERS['🐶'] ?? '';
+    const answerTo = (id: unknown) => {
+      const content = Buffer.from(`{"result": ${JSON.stringify(result)}}`, 'utf8');
+      return prefixed(
+        `{"byteorder": "${BYTEORDER}", "content-type": "text/json", "content-encoding": "utf-8", "content-length": ${content.length}, "keep-alive": true, "request-id": ${JSON.stringify(id)}}`,
+        content,
+      );
+    };
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 30));
+    const standIn = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.setNoDelay(true);
+      let pending = Buffer.alloc(0);
+      let answering = false;
+      let queue = Promise.resolve();
+      socket.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        for (;;) {
+          if (pending.length < 2) return;
+          const end = 2 + pending.readUInt16BE(0);
+          if (pending.length < end) return;
+          const header = JSON.parse(pending.subarray(2, end).toString('utf8')) as Record<
+            string,
+            unknown
+          >;
+          const total = end + Number(header['content-length']);
+          if (pending.length < total) return;
+          pending = pending.subarray(total);
+          const id = header['request-id'];
+          seen.push({ id, early: answering });
+          answering = true;
+          queue = queue.then(async () => {
+            if (mode === 'early-close' && id === 2) return void socket.end();
+            const bytes = answerTo(mode === 'wrong-id' && id === 2 ? 3 : id);
+            if (mode === 'pieces') {
+              // The result starts at the 🐾 of "🐾 Playing ball!": cut inside it.
+              const cut = bytes.indexOf(Buffer.from('🐾', 'utf8')) + 2;
+              for (const piece of [
+                bytes.subarray(0, 1),
+                bytes.subarray(1, cut),
+                bytes.subarray(cut),
+              ]) {
+                await pause();
+                socket.write(piece);
+              }
+            } else socket.write(bytes);
+            answering = false;
+          });
+        }
+      });
+    });
+    standIn.listen(0, '127.0.0.1');
+    await once(standIn, 'listening');
+    try {
+      const { port } = standIn.address() as net.AddressInfo;
+      const to = `127.0.0.1:${port}`;
+      const good = await runProgram(clientFile, ['127.0.0.1', String(port), '🐶', '🐶', '🐶']);
+      expect(good.exitCode, outputOf(good)).toBe(0);
+      expect(
+        good.stdoutLines.map((line) => line.replace(/\(\d+\.\d\d ms\)/, '(T ms)')),
+        outputOf(good),
+      ).toEqual([
+        `Starting connection to ${to}`,
+        'Sending 3 requests one at a time',
+        ...[1, 2, 3].map((id) => `Answer ${id} (T ms): ${result}`),
+        `Closing connection to ${to}`,
+      ]);
+      expect(
+        seen,
+        `without --pipeline each request waits for the answer before it${outputOf(good)}`,
+      ).toEqual([1, 2, 3].map((id) => ({ id, early: false })));
+      mode = 'wrong-id';
+      const wrong = await runProgram(clientFile, [
+        '127.0.0.1',
+        String(port),
+        'a',
+        'b',
+        'c',
+        '--pipeline',
+      ]);
+      expect(wrong.exitCode, outputOf(wrong)).toBe(1);
+      expect(wrong.stderrLines, outputOf(wrong)).toEqual([
+        `Error: malformed answer from ${to}: expected the answer to request 2, got id 3`,
+      ]);
+      mode = 'early-close';
+      const cut = await runProgram(clientFile, ['127.0.0.1', String(port), 'a', 'b']);
+      expect(cut.exitCode, outputOf(cut)).toBe(1);
+      expect(cut.stderrLines, outputOf(cut)).toEqual([
+        `Error: ${to} closed the connection after 1 answer of 2`,
+      ]);
+    } finally {
+      standIn.close();
+    }
+  });
+
   test('1,000 requests on one connection are all answered in order', async () => {
     const server = await startServer(serverFile, { extraArgs: ['--max-requests', '1000'] });
     const socket = await connectRaw(server.port);

@@ -4,15 +4,20 @@
 // cannot hide behind itself. Most checks talk to the server over raw sockets:
 // one process for the server, the pipelining done by the test itself.
 
-import type net from 'node:net';
+import net from 'node:net';
+import { once } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
 import { escapeRegExp, outputOf, programPath, runProgram, startServer } from './harness.ts';
 import { connectRaw, readUntilClose } from './net-helpers.ts';
 import {
   ANSWERS,
+  ask,
+  binaryRequest,
+  binaryResponse,
   BYTEORDER,
   jsonResponse,
+  linesAbout,
   localAddr,
   prefixed,
   searchRequest,
@@ -136,6 +141,109 @@ describe('lesson 09: persistent connections and pipelining', () => {
     const accepted = server.stdoutLines.filter((line) => line.startsWith('Accepted connection'));
     await server.waitForLine(/id 4\) from /);
     expect(accepted, `one connection per run${outputOf(server)}`).toHaveLength(2);
+  });
+
+  test('persistent-client reads answers that come in pieces, waits for each before the next request, and one error line with exit 1 for a wrong id or an early close', async () => {
+    // A stand-in server, so the check decides how the answers arrive. In the
+    // "pieces" run each answer is written in three pieces, a pause between them
+    // (the pauses cut the stream; nothing waits on them), cut inside the length
+    // prefix and inside a 4-byte character.
+    let mode: 'pieces' | 'wrong-id' | 'early-close' = 'pieces';
+    /** For each request: its id, and whether it came before the answer to the one before was written. */
+    const seen: Array<{ id: unknown; early: boolean }> = [];
+    const result = ANSWERS['🐶'] ?? '';
+    const answerTo = (id: unknown) => {
+      const content = Buffer.from(`{"result": ${JSON.stringify(result)}}`, 'utf8');
+      return prefixed(
+        `{"byteorder": "${BYTEORDER}", "content-type": "text/json", "content-encoding": "utf-8", "content-length": ${content.length}, "keep-alive": true, "request-id": ${JSON.stringify(id)}}`,
+        content,
+      );
+    };
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 30));
+    const standIn = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.setNoDelay(true);
+      let pending = Buffer.alloc(0);
+      let answering = false;
+      let queue = Promise.resolve();
+      socket.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        for (;;) {
+          if (pending.length < 2) return;
+          const end = 2 + pending.readUInt16BE(0);
+          if (pending.length < end) return;
+          const header = JSON.parse(pending.subarray(2, end).toString('utf8')) as Record<
+            string,
+            unknown
+          >;
+          const total = end + Number(header['content-length']);
+          if (pending.length < total) return;
+          pending = pending.subarray(total);
+          const id = header['request-id'];
+          seen.push({ id, early: answering });
+          answering = true;
+          queue = queue.then(async () => {
+            if (mode === 'early-close' && id === 2) return void socket.end();
+            const bytes = answerTo(mode === 'wrong-id' && id === 2 ? 3 : id);
+            if (mode === 'pieces') {
+              // The result starts at the 🐾 of "🐾 Playing ball!": cut inside it.
+              const cut = bytes.indexOf(Buffer.from('🐾', 'utf8')) + 2;
+              for (const piece of [
+                bytes.subarray(0, 1),
+                bytes.subarray(1, cut),
+                bytes.subarray(cut),
+              ]) {
+                await pause();
+                socket.write(piece);
+              }
+            } else socket.write(bytes);
+            answering = false;
+          });
+        }
+      });
+    });
+    standIn.listen(0, '127.0.0.1');
+    await once(standIn, 'listening');
+    try {
+      const { port } = standIn.address() as net.AddressInfo;
+      const to = `127.0.0.1:${port}`;
+      const good = await runProgram(clientFile, ['127.0.0.1', String(port), '🐶', '🐶', '🐶']);
+      expect(good.exitCode, outputOf(good)).toBe(0);
+      expect(
+        good.stdoutLines.map((line) => line.replace(/\(\d+\.\d\d ms\)/, '(T ms)')),
+        outputOf(good),
+      ).toEqual([
+        `Starting connection to ${to}`,
+        'Sending 3 requests one at a time',
+        ...[1, 2, 3].map((id) => `Answer ${id} (T ms): ${result}`),
+        `Closing connection to ${to}`,
+      ]);
+      expect(
+        seen,
+        `without --pipeline each request waits for the answer before it${outputOf(good)}`,
+      ).toEqual([1, 2, 3].map((id) => ({ id, early: false })));
+      mode = 'wrong-id';
+      const wrong = await runProgram(clientFile, [
+        '127.0.0.1',
+        String(port),
+        'a',
+        'b',
+        'c',
+        '--pipeline',
+      ]);
+      expect(wrong.exitCode, outputOf(wrong)).toBe(1);
+      expect(wrong.stderrLines, outputOf(wrong)).toEqual([
+        `Error: malformed answer from ${to}: expected the answer to request 2, got id 3`,
+      ]);
+      mode = 'early-close';
+      const cut = await runProgram(clientFile, ['127.0.0.1', String(port), 'a', 'b']);
+      expect(cut.exitCode, outputOf(cut)).toBe(1);
+      expect(cut.stderrLines, outputOf(cut)).toEqual([
+        `Error: ${to} closed the connection after 1 answer of 2`,
+      ]);
+    } finally {
+      standIn.close();
+    }
   });
 
   test('1,000 requests on one connection are all answered in order', async () => {
@@ -275,6 +383,12 @@ describe('lesson 09: persistent connections and pipelining', () => {
     expect(escapeBytes(await reply), outputOf(server)).toBe(
       escapeBytes(jsonResponse(ANSWERS.ring ?? '')),
     );
+    // A binary request gets lesson 04's binary answer: its first 10 bytes, not
+    // characters (the tenth byte is the first of a 4-byte character).
+    const binary = Buffer.from('a🐶🐶🐶 binary', 'utf8');
+    expect(escapeBytes(await ask(server.port, binaryRequest(binary))), outputOf(server)).toBe(
+      escapeBytes(binaryResponse(binary)),
+    );
   });
 
   test('a client that pipelines and never reads makes the server stop reading, so its memory stays bounded', async () => {
@@ -308,6 +422,62 @@ describe('lesson 09: persistent connections and pipelining', () => {
     socket.destroy();
   });
 
+  test("the server's log names each client by its own address: each request, a request cut short by the client's close, a reset, and each close", async () => {
+    const server = await startServer(serverFile);
+    // One request, then the client closes: no reason to log, only the close.
+    const ann = await connectRaw(server.port);
+    // Its address, while it is connected (a closed socket has none).
+    const annAddr = localAddr(ann);
+    const annReply = readUntilClose(ann);
+    ann.end(keepAliveRequest('ring', 7));
+    expect(summary(splitAnswers(await annReply)), outputOf(server)).toEqual([`7: ${ANSWERS.ring}`]);
+    expect(await linesAbout(server, annAddr), outputOf(server)).toEqual([
+      `Accepted connection from ${annAddr}`,
+      `Received request {"action": "search", "value": "ring"} (id 7) from ${annAddr}`,
+      `Closing connection to ${annAddr}`,
+    ]);
+    // A whole request, then the client closes in the middle of the next one:
+    // the first is answered, and the cut-off one is a protocol error.
+    const bob = await connectRaw(server.port);
+    const bobAddr = localAddr(bob);
+    const bobReply = readUntilClose(bob);
+    bob.end(Buffer.concat([keepAliveRequest('🐶', 1), keepAliveRequest('ring', 2).subarray(0, 5)]));
+    expect(summary(splitAnswers(await bobReply)), outputOf(server)).toEqual([
+      `1: ${ANSWERS['🐶']}`,
+    ]);
+    expect(await linesAbout(server, bobAddr), outputOf(server)).toEqual([
+      `Accepted connection from ${bobAddr}`,
+      `Received request {"action": "search", "value": "🐶"} (id 1) from ${bobAddr}`,
+      expect.stringMatching(
+        new RegExp(
+          `^Protocol error from ${escapeRegExp(bobAddr)}: stream ended in the middle of a message`,
+        ),
+      ),
+      `Closing connection to ${bobAddr}`,
+    ]);
+    // A reset (the client's program crashed): logged with its reason, and the
+    // server goes on.
+    const cat = await connectRaw(server.port);
+    const catAddr = localAddr(cat);
+    cat.write(keepAliveRequest('morpheus', 1));
+    expect(summary(await readAnswers(cat, 1)), outputOf(server)).toEqual([
+      `1: ${ANSWERS.morpheus}`,
+    ]);
+    cat.resetAndDestroy();
+    expect(await linesAbout(server, catAddr), outputOf(server)).toEqual([
+      `Accepted connection from ${catAddr}`,
+      `Received request {"action": "search", "value": "morpheus"} (id 1) from ${catAddr}`,
+      expect.stringMatching(
+        new RegExp(`^Connection reset by ${escapeRegExp(catAddr)} \\(ECONNRESET\\)`),
+      ),
+      `Closing connection to ${catAddr}`,
+    ]);
+    const dan = await connectRaw(server.port);
+    dan.write(keepAliveRequest('ring', 1));
+    expect(summary(await readAnswers(dan, 1)), outputOf(server)).toEqual([`1: ${ANSWERS.ring}`]);
+    dan.destroy();
+  });
+
   test('bad arguments print the usage line and exit 1; --help explains every argument and exits 0', async () => {
     const [noArgs, noQuery, help] = await Promise.all([
       runProgram(serverFile, ['127.0.0.1']),
@@ -326,18 +496,36 @@ describe('lesson 09: persistent connections and pipelining', () => {
     expect(help.stdoutLines.join('\n'), outputOf(help)).toMatch(/--max-requests N/);
   });
 
-  test('SIGTERM closes the open connections after their answers and exits 0', async () => {
+  test('SIGTERM closes the open connections after their answers, cuts off one that does not close within the grace period, and exits 0', async () => {
     const server = await startServer(serverFile);
     const socket = await connectRaw(server.port);
     const closed = readUntilClose(socket);
     socket.write(keepAliveRequest('ring', 1));
-    await server.waitForLine(/id 1\) from /);
+    // A client that reads the server's close but never closes its own side.
+    const stubborn = net.createConnection({
+      host: '127.0.0.1',
+      port: server.port,
+      allowHalfOpen: true,
+    });
+    await once(stubborn, 'connect');
+    const stubbornClosed = readUntilClose(stubborn);
+    stubborn.write(keepAliveRequest('morpheus', 1));
+    await server.waitForLine(new RegExp(`id 1\\) from ${escapeRegExp(localAddr(socket))}$`));
+    await server.waitForLine(new RegExp(`id 1\\) from ${escapeRegExp(localAddr(stubborn))}$`));
     server.signal('SIGTERM');
     const done = await server.waitForExit();
     expect(done.exitCode, outputOf(done)).toBe(0);
     expect(done.stdoutLines, outputOf(done)).toContain(
-      'SIGTERM: closing the server and 1 open connection',
+      'SIGTERM: closing the server and 2 open connections',
     );
     expect(summary(splitAnswers(await closed)), outputOf(done)).toEqual([`1: ${ANSWERS.ring}`]);
+    expect(summary(splitAnswers(await stubbornClosed)), outputOf(done)).toEqual([
+      `1: ${ANSWERS.morpheus}`,
+    ]);
+    expect(
+      done.stdoutLines.filter((line) => line.startsWith('Cutting off ')),
+      `only the client that never closed is cut off${outputOf(done)}`,
+    ).toEqual([`Cutting off ${localAddr(stubborn)}: it did not close within 2000 ms`]);
+    stubborn.destroy();
   });
 });

@@ -18,7 +18,7 @@ import {
   type RunningProgram,
   type RunningServer,
 } from './harness.ts';
-import { connectRaw, readUntilClose } from './net-helpers.ts';
+import { connectRaw, readBytes, readUntilClose } from './net-helpers.ts';
 import { expectHelpText, expectNothingRaw, HOSTILE, TERMINAL_ATTACK } from './output-checks.ts';
 
 const serverFile = programPath('10', 'chat-server.ts');
@@ -294,6 +294,66 @@ describe('lesson 10: the chat server and client', () => {
     }
   });
 
+  test('the client shows each line from the server as soon as it is whole, however the server cuts it, and a line that never ends in pieces', async () => {
+    // A stand-in server, so the check decides where each piece of the stream ends.
+    const standIn = net.createServer();
+    standIn.listen(0, '127.0.0.1');
+    await once(standIn, 'listening');
+    let socket: net.Socket | undefined;
+    try {
+      const { port } = standIn.address() as net.AddressInfo;
+      const joe = startProgram(clientFile, ['127.0.0.1', String(port), 'joe'], {
+        input: new PassThrough(),
+      });
+      [socket] = (await once(standIn, 'connection')) as [net.Socket];
+      // A client that fails resets the connection: its output says why, not this socket.
+      socket.on('error', () => {});
+      socket.setNoDelay(true);
+      const name = await readBytes(socket, 4);
+      expect(name.toString('utf8'), `the client's first line is its name${outputOf(joe)}`).toBe(
+        'joe\n',
+      );
+      // Each piece ends inside a character (ï is 2 bytes, 🐶 is 4), and the next
+      // piece goes only once the client has shown the line before: so they
+      // reach it as separate chunks.
+      const naive = Buffer.from('naïve', 'utf8');
+      const dog = Buffer.from('🐶', 'utf8');
+      const pieces: Array<[Buffer, RegExp]> = [
+        [
+          Buffer.concat([
+            Buffer.from('* Welcome, joe. Here now: hal, joe\nhal: '),
+            naive.subarray(0, 3),
+          ]),
+          /^\* Welcome, joe\. Here now: hal, joe$/,
+        ],
+        [
+          Buffer.concat([naive.subarray(3), Buffer.from('\nhal: a dog '), dog.subarray(0, 2)]),
+          /^hal: naïve$/,
+        ],
+        // More than the client's 64 KiB cap and no newline: shown without waiting for one.
+        [
+          Buffer.concat([dog.subarray(2), Buffer.from(`\n${'z'.repeat(70_000)}`)]),
+          /^hal: a dog 🐶$/,
+        ],
+      ];
+      for (const [bytes, shown] of pieces) {
+        socket.write(bytes);
+        await joe.waitForLine(shown);
+      }
+      await joe.waitForLine(/^z{1000}/);
+      socket.end();
+      const joeDone = await joe.waitForExit();
+      expect(joeDone.exitCode, outputOf(joeDone)).toBe(0);
+      expect(joeDone.stdoutLines.at(-1), outputOf(joeDone)).toBe(
+        `Disconnected: 127.0.0.1:${port} closed the connection`,
+      );
+      expect(joeDone.stderrLines, outputOf(joeDone)).toEqual([]);
+    } finally {
+      socket?.destroy();
+      standIn.close();
+    }
+  });
+
   test('a line split across many writes and several lines in one write are relayed as the same lines', async () => {
     const server = await startServer(serverFile);
     const ann = await joinRaw(server, 'ann');
@@ -499,6 +559,62 @@ describe('lesson 10: the chat server and client', () => {
       }
     }
     for (const member of members) member.socket.destroy();
+  });
+
+  test("the server logs each client's own address, a client whose connection breaks is removed and the others are told, and Ctrl-C cuts off a client that never closes", async () => {
+    const server = await startServer(serverFile);
+    const ann = await joinRaw(server, 'ann');
+    const zed = await joinRaw(server, 'zed');
+    // A client that reads the server's goodbye but never closes its own side.
+    const stubbornSocket = net.createConnection({
+      host: '127.0.0.1',
+      port: server.port,
+      allowHalfOpen: true,
+    });
+    await once(stubbornSocket, 'connect');
+    const stubborn = new RawMember(stubbornSocket, 'sam');
+    stubborn.socket.write('sam\n');
+    await stubborn.waitForLine('* Welcome, sam. Here now: ann, zed, sam', server);
+    for (const member of [ann, zed, stubborn]) {
+      await server.waitForLine(
+        new RegExp(
+          `^Accepted connection from ${escapeRegExp(`127.0.0.1:${member.socket.localPort}`)}$`,
+        ),
+      );
+      await server.waitForLine(
+        new RegExp(
+          `^${member.name} joined from ${escapeRegExp(`127.0.0.1:${member.socket.localPort}`)}$`,
+        ),
+      );
+    }
+    // zed's connection breaks (a reset, as when its program crashes): the server
+    // must go on, without zed, and tell the others why zed left.
+    const zedPort = zed.socket.localPort;
+    zed.socket.resetAndDestroy();
+    await ann.waitForLine('* zed left (connection lost)', server);
+    await stubborn.waitForLine('* zed left (connection lost)', server);
+    await server.waitForLine(
+      new RegExp(
+        `^zed left: connection reset by ${escapeRegExp(`127.0.0.1:${zedPort}`)} \\(ECONNRESET\\)`,
+      ),
+    );
+    ann.socket.write('/who\n');
+    await ann.waitForLine('* Here now: ann, sam', server);
+    // Ctrl-C: ann closes when the server does, sam does not and is cut off.
+    server.signal('SIGINT');
+    const serverDone = await server.waitForExit();
+    expect(serverDone.exitCode, outputOf(serverDone)).toBe(0);
+    expect(serverDone.stdoutLines, outputOf(serverDone)).toContain(
+      'SIGINT: closing the server and 2 open connections',
+    );
+    expect(
+      serverDone.stdoutLines.filter((line) => line.startsWith('Cutting off ')),
+      `only the client that never closed is cut off${outputOf(serverDone)}`,
+    ).toEqual([
+      `Cutting off 127.0.0.1:${stubborn.socket.localPort}: it did not close within 2000 ms`,
+    ]);
+    expect(stubborn.lines.at(-1), outputOf(serverDone)).toBe('* The server is shutting down');
+    stubborn.socket.destroy();
   });
 
   test('hostile names and lines reach no terminal raw: the server log and every client escape them', async () => {

@@ -5,7 +5,8 @@
 // proven by the order answers arrive in, never by timing a sleep.
 
 import { createHash } from 'node:crypto';
-import type net from 'node:net';
+import net from 'node:net';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
@@ -240,7 +241,7 @@ describe('lesson 11: where the work runs', () => {
 });
 
 describe('lesson 11: the worker pool', () => {
-  test('worker-server runs at most --workers work requests at once and queues the rest', async () => {
+  test('worker-server runs at most --workers work requests at once and queues the rest; on Ctrl-C the job in flight is answered and every connection closed', async () => {
     const server = await startServer(workerFile, { extraArgs: ['--workers', '2'] });
     const clients = await Promise.all(
       Array.from({ length: 6 }, () => LineSocket.connect(server.port)),
@@ -268,10 +269,50 @@ describe('lesson 11: the worker pool', () => {
       '1',
       '2',
     ]);
+    // Each queued job is logged with its own request and client, so the log
+    // tells which connection waits.
+    const jobOf = new Map(clients.map((client, index) => [client.address, `${20_000 + index}`]));
+    const waitingLines = server.stdoutLines.filter((line) =>
+      /waiting for a free worker/.test(line),
+    );
+    expect(waitingLines.length, output).toBeGreaterThan(0);
+    for (const line of waitingLines) {
+      const match = line.match(
+        /^Work (\d+) for (\S+): waiting for a free worker \((\d+) waiting\)$/,
+      );
+      expect(match, `a waiting line that does not name its request and client${output}`).not.toBe(
+        null,
+      );
+      expect(match?.[1], `a waiting line names another request or client: ${line}${output}`).toBe(
+        jobOf.get(match?.[2] ?? ''),
+      );
+      expect(Number(match?.[3]), `${line}${output}`).toBeGreaterThan(0);
+    }
+
+    // Ctrl-C while a job runs: its answer is written, then every connection is
+    // closed. The ping sent meanwhile waits unread in the paused socket; the
+    // server must still read (and drop) it, or it never sees the client's FIN
+    // and cuts off a client that closed at once.
+    const [busy] = clients;
+    if (busy === undefined) throw new Error('no sockets');
+    busy.send(`work ${LONG_ROUNDS}`);
+    await server.waitForLine(
+      new RegExp(`^Work ${LONG_ROUNDS} for ${escapeRegExp(busy.address)}: started on worker`),
+    );
+    busy.send('ping');
+    server.signal('SIGINT');
+    expect(await busy.next(), outputOf(server)).toBe(expectedWork(LONG_ROUNDS));
+    const done = await server.waitForExit();
+    expect(done.exitCode, outputOf(done)).toBe(0);
+    expect(done.stdoutLines, outputOf(done)).toContain(
+      'SIGINT: closing the server and 6 open connections',
+    );
+    const closed = await Promise.all(clients.map((client) => client.closedByServer()));
+    expect(closed.every(Boolean), `a connection was left open${outputOf(done)}`).toBe(true);
     expect(
-      server.stdoutLines.some((line) => /waiting for a free worker/.test(line)),
-      output,
-    ).toBe(true);
+      done.stdoutLines.filter((line) => line.startsWith('Cutting off ')),
+      `a client that closed at once was cut off: the server did not read its close${outputOf(done)}`,
+    ).toEqual([]);
   });
 
   test('a worker thread that throws is replaced, and only its own request fails', async () => {
@@ -410,8 +451,70 @@ describe('lesson 11: processes', () => {
   });
 });
 
+describe('lesson 11: the load client', () => {
+  test('load-client reads an answer that comes in pieces, and a wrong answer is one error line, escaped, and exit 1', async () => {
+    // A stand-in server: the first answer is right but comes in two pieces, the
+    // second (the pause is what cuts it, not a wait for anything); the second
+    // answer is wrong, and holds a terminal control.
+    const requests: string[] = [];
+    const standIn = net.createServer((socket) => {
+      socket.setNoDelay(true);
+      socket.on('error', () => {});
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        const lines = (text + chunk).split('\n');
+        text = lines.pop() ?? '';
+        for (const line of lines) {
+          requests.push(line);
+          if (requests.length === 1) {
+            const answer = `${expectedWork(5)}\n`;
+            socket.write(answer.slice(0, 12));
+            setTimeout(() => socket.write(answer.slice(12)), 50);
+          } else {
+            socket.write('work 5: \x1b[2Jnot a digest\n');
+          }
+        }
+      });
+    });
+    standIn.listen(0, '127.0.0.1');
+    await once(standIn, 'listening');
+    try {
+      const { port } = standIn.address() as net.AddressInfo;
+      const result = await runProgram(clientFile, [
+        '127.0.0.1',
+        String(port),
+        '--clients',
+        '1',
+        '--requests',
+        '2',
+        '--work-every',
+        '1',
+        '--rounds',
+        '5',
+      ]);
+      const output = outputOf(result);
+      expect(requests, output).toEqual(['work 5', 'work 5']);
+      expect(result.exitCode, output).toBe(1);
+      // Only work requests: there is no ping line to print.
+      expect(result.stdoutLines, output).toEqual([
+        `Starting 1 client to 127.0.0.1:${port}: 2 requests each, each a work of 5 rounds`,
+        expect.stringMatching(
+          /^Work round trip: p50 \d+\.\d\d ms, max \d+\.\d\d ms \(2 work requests\)$/,
+        ),
+        expect.stringMatching(/^2 requests in \d+\.\d\d s: \d+\.\d requests\/s$/),
+      ]);
+      expect(result.stderrLines, output).toEqual([
+        'Error: 1 answer wrong, the first: to "work 5" came "work 5: \\x1b[2Jnot a digest"',
+      ]);
+    } finally {
+      standIn.close();
+    }
+  });
+});
+
 describe('lesson 11: hostile input and arguments', () => {
-  test('unknown requests and terminal attacks get an error answer and print escaped; a line over 1024 bytes closes only its own connection', async () => {
+  test('unknown requests and terminal attacks get an error answer and print escaped; a line over 1024 bytes closes only its own connection; Ctrl-C closes the rest and exits 0', async () => {
     const server = await startServer(loopFile);
     const hostile = await LineSocket.connect(server.port);
     hostile.socket.write(Buffer.concat([HOSTILE, Buffer.from('\n')]));
@@ -429,7 +532,21 @@ describe('lesson 11: hostile input and arguments', () => {
     );
     other.send('ping');
     expect(await other.next(), outputOf(server)).toBe('pong');
-    expectNothingRaw(server);
+    // Ctrl-C: every connection is closed, and each client closes in turn at
+    // once, so nobody is left to cut off after the grace period.
+    server.signal('SIGINT');
+    const done = await server.waitForExit();
+    expect(done.exitCode, outputOf(done)).toBe(0);
+    expect(done.stdoutLines, outputOf(done)).toContainEqual(
+      expect.stringMatching(/^SIGINT: closing the server and \d+ open connections?$/),
+    );
+    expect(await hostile.closedByServer(), outputOf(done)).toBe(true);
+    expect(await other.closedByServer(), outputOf(done)).toBe(true);
+    expect(
+      done.stdoutLines.filter((line) => line.startsWith('Cutting off ')),
+      `a client that closed at once was cut off: the server did not read its close${outputOf(done)}`,
+    ).toEqual([]);
+    expectNothingRaw(done);
   });
 
   test('--help on every program explains its arguments and exits 0; a bad option prints the usage line and exits 1', async () => {

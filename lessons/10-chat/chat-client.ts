@@ -83,7 +83,8 @@ socket.setEncoding('utf8');
 /** Text received after the last newline: the start of the next line. */
 let incoming = '';
 // exercise(show-incoming): Show every whole line the server sends, escaped, as soon
-//   as it arrives; keep a partial line until the rest of it comes.
+//   as it arrives; keep a partial line until the rest of it comes, but show a partial
+//   line longer than MAX_SHOWN_LINE at once rather than keep it without end.
 socket.on('data', (text: string) => {
   incoming += text;
   let newline;

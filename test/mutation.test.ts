@@ -1,8 +1,12 @@
 // The mutation tool's operators (test/mutation/operators.ts), on small programs:
 // each makes the learner mistake it names, one edit per mutant, in a stable
-// order with stable ids. Parsing only, nothing runs: well under a second.
+// order with stable ids. Parsing only, nothing runs: well under a second. And
+// the compile filter, on a real lesson program (a few seconds: it type-checks).
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { programPath } from './harness.ts';
+import { compileChecker } from './mutation/compile.ts';
 import {
   applyMutant,
   generateMutants,
@@ -174,4 +178,17 @@ describe('mutation operators', () => {
     ]);
     expect(OPERATOR_NAMES.length).toBeGreaterThanOrEqual(15);
   });
+});
+
+describe('the compile filter', () => {
+  test('checks a program as the ES module it is (import.meta is fine), and still finds a type error', () => {
+    const file = programPath('11', 'fork-server.ts');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('import.meta');
+    const checker = compileChecker([file]);
+    expect(checker.problem(file, text)).toBeUndefined();
+    expect(
+      checker.problem(file, text.replace('import.meta', '(1 as unknown as string).meta')),
+    ).toMatch(/^tsc: line \d+: TS2339 /);
+  }, 60_000);
 });

@@ -59,12 +59,13 @@ export function compileChecker(files: string[]): CompileChecker {
         return `esbuild: ${(error as Error).message.split('\n').slice(0, 2).join(' ')}`;
       }
       if (!typeCheck) return undefined;
-      const mutated = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
       const mutantHost: ts.CompilerHost = {
         ...host,
+        // `version` carries the file's module format (ESM here, from package.json's
+        // "type"): without it the mutant is checked as CommonJS, where import.meta is an error.
         getSourceFile: (name, version, onError, create) =>
           path.resolve(name) === file
-            ? mutated
+            ? ts.createSourceFile(name, text, version, true)
             : host.getSourceFile(name, version, onError, create),
       };
       const program = ts.createProgram({

@@ -10,12 +10,13 @@ import { escapeBytes } from '../shared/bytes.ts';
 import { SHUTDOWN_GRACE_MS } from '../shared/shutdown.ts';
 import { outputOf, programPath, runProgram, startServer } from './harness.ts';
 import {
-  connectNonReader,
   closedPort,
+  connectNonReader,
   connectRaw,
   exchange,
   hasIPv6Loopback,
   readUntilClose,
+  writeInPieces,
 } from './net-helpers.ts';
 import { expectHelpText, expectNothingRaw, HOSTILE } from './output-checks.ts';
 
@@ -46,14 +47,7 @@ async function startStandIn(pieces: readonly Buffer[]): Promise<{
       }) as AsyncIterable<Buffer>)
         chunks.push(chunk);
       resolveReceived(Buffer.concat(chunks));
-      for (const [index, piece] of pieces.entries()) {
-        // Wait until the piece has left for the client, then pause: a client that
-        // stops after its first read has printed by then, and misses the rest.
-        if (index > 0) await delay(PIECE_PAUSE_MS);
-        if (socket.destroyed) return;
-        await new Promise((resolve) => socket.write(piece, resolve));
-      }
-      socket.end();
+      if (await writeInPieces(socket, pieces)) socket.end();
     })();
   });
   server.listen(0, '127.0.0.1');
@@ -61,9 +55,6 @@ async function startStandIn(pieces: readonly Buffer[]): Promise<{
   const { port } = server.address() as net.AddressInfo;
   return { port, received, close: () => server.close() };
 }
-
-/** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
-const PIECE_PAUSE_MS = 50;
 
 const server = programPath('01', 'echo-server.ts');
 const client = programPath('01', 'echo-client.ts');

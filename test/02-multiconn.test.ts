@@ -25,11 +25,10 @@ import {
   exchange,
   readBytes,
   readUntilClose,
+  writeInPieces,
 } from './net-helpers.ts';
 import { expectHelpText, expectNothingRaw, HOSTILE } from './output-checks.ts';
 
-/** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
-const PIECE_PAUSE_MS = 50;
 /** How long a stand-in server waits for a client's FIN before it closes anyway. */
 const STAND_IN_PATIENCE_MS = 3_000;
 
@@ -65,11 +64,7 @@ async function startStandIn(pieces: readonly Buffer[]): Promise<{
       });
       if ((received[index]?.length ?? 0) < 44) return void socket.end();
       socket.pause();
-      for (const [number, piece] of pieces.entries()) {
-        if (number > 0) await delay(PIECE_PAUSE_MS);
-        if (socket.destroyed) return;
-        await new Promise((resolve) => socket.write(piece, resolve));
-      }
+      if (!(await writeInPieces(socket, pieces))) return;
       socket.resume();
       await Promise.race([ended, delay(STAND_IN_PATIENCE_MS)]);
       socket.end();

@@ -7,12 +7,17 @@ import net from 'node:net';
 import os from 'node:os';
 import dns from 'node:dns/promises';
 import { once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, test } from 'vitest';
 import { outputOf, programPath, runProgram, startServer, type RunningServer } from './harness.ts';
 import { startFakeDnsServer, type FakeDnsServer } from './fake-dns.ts';
-import { closedPort, connectRaw, hasIPv6Loopback, readUntilClose } from './net-helpers.ts';
+import {
+  closedPort,
+  connectRaw,
+  hasIPv6Loopback,
+  readUntilClose,
+  writeInPieces,
+} from './net-helpers.ts';
 
 const ipv6 = await hasIPv6Loopback();
 if (!ipv6) console.log('Skipping the IPv6 checks of lesson 07: this machine has no ::1 loopback.');
@@ -48,9 +53,6 @@ async function canConnectVia(host: string): Promise<boolean> {
   return result.startsWith('connected');
 }
 
-/** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
-const PIECE_PAUSE_MS = 50;
-
 /**
  * A stand-in server that answers each client with `pieces`, one write each, a short
  * pause between them so the client gets them in separate reads, then closes.
@@ -60,12 +62,7 @@ async function startPiecesServer(pieces: readonly Buffer[]): Promise<net.Server>
     socket.setNoDelay(true);
     socket.on('error', () => {});
     void (async () => {
-      for (const [index, piece] of pieces.entries()) {
-        if (index > 0) await delay(PIECE_PAUSE_MS);
-        if (socket.destroyed) return;
-        await new Promise((resolve) => socket.write(piece, resolve));
-      }
-      socket.end();
+      if (await writeInPieces(socket, pieces)) socket.end();
     })();
   });
   standIn.listen(0, '127.0.0.1');

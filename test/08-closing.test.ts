@@ -4,7 +4,6 @@
 
 import net from 'node:net';
 import { once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import {
@@ -16,7 +15,7 @@ import {
   type RunningServer,
 } from './harness.ts';
 import { SHUTDOWN_GRACE_MS } from '../shared/shutdown.ts';
-import { closedPort, connectRaw, readUntilClose } from './net-helpers.ts';
+import { closedPort, connectRaw, readUntilClose, writeInPieces } from './net-helpers.ts';
 
 const server = programPath('08', 'close-server.ts');
 const client = programPath('08', 'close-client.ts');
@@ -29,9 +28,6 @@ const EIGHT_MIB = 8 * 1024 * 1024;
 // Enough that destroy() always finds some of it still in Node's queue: on loopback
 // one write() can hand the kernel more than 8 MiB when the server reads fast.
 const THIRTY_TWO_MIB = 32 * 1024 * 1024;
-/** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
-const PIECE_PAUSE_MS = 50;
-
 /** The server's log of connection `id`, without the `[id] ` prefix, once it has closed. */
 async function eventsOf(program: RunningServer, id: number): Promise<string[]> {
   await program.waitForLine(new RegExp(`^\\[${id}\\] close: `));
@@ -317,12 +313,7 @@ describe('lesson 08: arguments, errors and stopping', () => {
       socket.on('error', () => {});
       socket.on('end', () => {
         void (async () => {
-          for (const [index, piece] of pieces.entries()) {
-            if (index > 0) await delay(PIECE_PAUSE_MS);
-            if (socket.destroyed) return;
-            await new Promise((resolve) => socket.write(piece, resolve));
-          }
-          socket.end();
+          if (await writeInPieces(socket, pieces)) socket.end();
         })();
       });
       socket.resume();

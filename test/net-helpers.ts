@@ -3,8 +3,29 @@
 
 import net from 'node:net';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 
 const READ_TIMEOUT_MS = 10_000;
+/** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
+export const PIECE_PAUSE_MS = 50;
+
+/**
+ * Writes `pieces` one write each, waiting until each has left before a short
+ * pause, so the peer gets them in separate reads (a client that stops after its
+ * first read has printed by then, and misses the rest). False if the socket
+ * was destroyed before every piece was written.
+ */
+export async function writeInPieces(
+  socket: net.Socket,
+  pieces: readonly (Buffer | string)[],
+): Promise<boolean> {
+  for (const [index, piece] of pieces.entries()) {
+    if (index > 0) await delay(PIECE_PAUSE_MS);
+    if (socket.destroyed) return false;
+    await new Promise((resolve) => socket.write(piece, resolve));
+  }
+  return true;
+}
 
 /** Connects to a server under test, failing with a clear message if nothing listens. */
 export async function connectRaw(port: number, host = '127.0.0.1'): Promise<net.Socket> {

@@ -60,25 +60,50 @@ export async function closedPort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-/** Reads everything until the peer closes; fails if that takes longer than `timeoutMs`. */
+/**
+ * Reads everything until the peer's FIN; fails on a reset, on a close without
+ * FIN (also one that came before this was called), or if the FIN takes longer
+ * than `timeoutMs`.
+ */
 export async function readUntilClose(
   socket: net.Socket,
   timeoutMs = READ_TIMEOUT_MS,
 ): Promise<Buffer> {
+  // A socket already reset or closed will never emit 'end': say so now rather than hang.
+  if (socket.destroyed && !socket.readableEnded)
+    throw socket.errored ?? new Error('the connection was already closed, without a FIN');
   const chunks: Buffer[] = [];
+  const received = () => chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const timer = setTimeout(() => {
-    const received = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    socket.destroy(
-      new Error(`peer did not close within ${timeoutMs} ms (received ${received} bytes)`),
-    );
-  }, timeoutMs);
-  try {
-    await once(socket, 'end');
-  } finally {
-    clearTimeout(timer);
-  }
-  return Buffer.concat(chunks);
+  return new Promise<Buffer>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = new Error(
+        `peer did not close within ${timeoutMs} ms (received ${received()} bytes)`,
+      );
+      reject(error);
+      socket.destroy(error);
+    }, timeoutMs);
+    socket.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    // After 'end' this changes nothing; without it, the connection ended some other way.
+    socket.once('close', () => {
+      clearTimeout(timer);
+      reject(
+        socket.errored ??
+          new Error(`the connection closed without a FIN (received ${received()} bytes)`),
+      );
+    });
+    if (socket.readableEnded) {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    }
+  });
 }
 
 /** Reads until at least `length` bytes have arrived (they may come in any number of pieces). */

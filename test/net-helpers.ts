@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import { onTestFinished } from 'vitest';
 
 const READ_TIMEOUT_MS = 10_000;
 /** The pause between a stand-in server's pieces: long enough for the client to read each alone. */
@@ -51,13 +52,37 @@ export async function connectNonReader(
   return { socket, peer: `127.0.0.1:${socket.localPort}` };
 }
 
-/** A port that nothing listens on: bind port 0, note the number the system gave, close. */
+/**
+ * A port on `host` where nothing listens, so a connection to it is refused, and
+ * where nothing can start listening until the check ends. A port that was only
+ * closed could be taken at once by another check's server on port 0 (the
+ * checks run side by side), and a connection meant to be refused would then
+ * reach that server. So the port is the local end of a live connection: the
+ * kernel refuses connections to it (no listener) and will not let anyone bind
+ * it. The connection and its server are closed when the check finishes.
+ */
 export async function closedPort(host = '127.0.0.1'): Promise<number> {
-  const probe = net.createServer().listen(0, host);
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+  const accepted: net.Socket[] = [];
+  const holder = net.createServer((socket) => {
+    socket.on('error', () => {});
+    accepted.push(socket);
+  });
+  holder.listen(0, host);
+  await once(holder, 'listening');
+  const { port: holderPort } = holder.address() as net.AddressInfo;
+  const held = net.createConnection({ host, port: holderPort });
+  held.on('error', () => {});
+  onTestFinished(async () => {
+    const closed = once(holder, 'close');
+    holder.close();
+    held.destroy();
+    for (const socket of accepted) socket.destroy();
+    await closed;
+  });
+  await once(held, 'connect');
+  if (held.localPort === undefined)
+    throw new Error('closedPort: the holding connection has no port');
+  return held.localPort;
 }
 
 /**

@@ -8,8 +8,9 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { escapeBytes } from '../shared/bytes.ts';
+import { SHUTDOWN_GRACE_MS } from '../shared/shutdown.ts';
 import { escapeRegExp, outputOf, programPath, runProgram, startServer } from './harness.ts';
-import { connectRaw, readUntilClose } from './net-helpers.ts';
+import { connectRaw, readUntilClose, writeInPieces } from './net-helpers.ts';
 import {
   ANSWERS,
   ask,
@@ -159,7 +160,6 @@ describe('lesson 09: persistent connections and pipelining', () => {
         content,
       );
     };
-    const pause = () => new Promise((resolve) => setTimeout(resolve, 30));
     const standIn = net.createServer((socket) => {
       socket.on('error', () => {});
       socket.setNoDelay(true);
@@ -188,14 +188,11 @@ describe('lesson 09: persistent connections and pipelining', () => {
             if (mode === 'pieces') {
               // The result starts at the 🐾 of "🐾 Playing ball!": cut inside it.
               const cut = bytes.indexOf(Buffer.from('🐾', 'utf8')) + 2;
-              for (const piece of [
+              await writeInPieces(socket, [
                 bytes.subarray(0, 1),
                 bytes.subarray(1, cut),
                 bytes.subarray(cut),
-              ]) {
-                await pause();
-                socket.write(piece);
-              }
+              ]);
             } else socket.write(bytes);
             answering = false;
           });
@@ -525,7 +522,9 @@ describe('lesson 09: persistent connections and pipelining', () => {
     expect(
       done.stdoutLines.filter((line) => line.startsWith('Cutting off ')),
       `only the client that never closed is cut off${outputOf(done)}`,
-    ).toEqual([`Cutting off ${localAddr(stubborn)}: it did not close within 2000 ms`]);
+    ).toEqual([
+      `Cutting off ${localAddr(stubborn)}: it did not close within ${SHUTDOWN_GRACE_MS} ms`,
+    ]);
     stubborn.destroy();
   });
 });

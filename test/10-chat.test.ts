@@ -8,6 +8,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
+import { SHUTDOWN_GRACE_MS } from '../shared/shutdown.ts';
 import {
   escapeRegExp,
   outputOf,
@@ -305,7 +306,13 @@ describe('lesson 10: the chat server and client', () => {
       const joe = startProgram(clientFile, ['127.0.0.1', String(port), 'joe'], {
         input: new PassThrough(),
       });
-      [socket] = (await once(standIn, 'connection')) as [net.Socket];
+      // If the client fails before it connects, say so with its output, not a test timeout.
+      [socket] = (await Promise.race([
+        once(standIn, 'connection'),
+        joe.waitForExit().then((done) => {
+          throw new Error(`the client exited before it connected${outputOf(done)}`);
+        }),
+      ])) as [net.Socket];
       // A client that fails resets the connection: its output says why, not this socket.
       socket.on('error', () => {});
       socket.setNoDelay(true);
@@ -476,12 +483,11 @@ describe('lesson 10: the chat server and client', () => {
     const batch = 50;
     const pad = '.'.repeat(980);
     let sent = 0;
-    let slowest = 0;
+    let disconnectedInRound: number | undefined;
     // At most 16 MiB, a bound on the check itself: the kernel buffers between
     // the server and the slow client hold a few MiB (about 4 on Linux).
     for (let round = 0; round < 320; round++) {
       const lines = Array.from({ length: batch }, (_, i) => `${sent + i} ${pad}`);
-      const started = performance.now();
       bob.socket.write(lines.map((line) => `${line}\n`).join(''));
       sent += batch;
       const last = `bob: ${sent - 1} ${pad}`;
@@ -491,9 +497,13 @@ describe('lesson 10: the chat server and client', () => {
         server,
         boundMs,
       );
-      slowest = Math.max(slowest, performance.now() - started);
       // Two more rounds after the disconnection: the others go on as before.
-      if (server.stdoutLines.some((line) => disconnected.test(line)) && round % 2 === 1) break;
+      if (
+        disconnectedInRound === undefined &&
+        server.stdoutLines.some((line) => disconnected.test(line))
+      )
+        disconnectedInRound = round;
+      if (disconnectedInRound !== undefined && round >= disconnectedInRound + 2) break;
     }
     // The server logs the disconnection before it writes that line to ann.
     const [, waiting] = await server.waitForLine(disconnected, { timeoutMs: 3_000 });
@@ -502,8 +512,6 @@ describe('lesson 10: the chat server and client', () => {
       `the server held more than --max-queue for the slow client${outputOf(server)}`,
     ).toBeLessThanOrEqual(maxQueue);
     await ann.waitForLine('* slow left (not reading)', server);
-    expect(slowest, outputOf(server)).toBeLessThan(boundMs);
-    console.log();
     const fromBob = ann.lines.filter((line) => line.startsWith('bob: '));
     expect(fromBob.length, outputOf(server)).toBe(sent);
     expect(
@@ -611,7 +619,7 @@ describe('lesson 10: the chat server and client', () => {
       serverDone.stdoutLines.filter((line) => line.startsWith('Cutting off ')),
       `only the client that never closed is cut off${outputOf(serverDone)}`,
     ).toEqual([
-      `Cutting off 127.0.0.1:${stubborn.socket.localPort}: it did not close within 2000 ms`,
+      `Cutting off 127.0.0.1:${stubborn.socket.localPort}: it did not close within ${SHUTDOWN_GRACE_MS} ms`,
     ]);
     expect(stubborn.lines.at(-1), outputOf(serverDone)).toBe('* The server is shutting down');
     stubborn.socket.destroy();

@@ -18,7 +18,7 @@ import {
   waitUntil,
   type RunningServer,
 } from './harness.ts';
-import { connectRaw } from './net-helpers.ts';
+import { connectRaw, writeInPieces } from './net-helpers.ts';
 import { expectHelpText, expectNothingRaw, HOSTILE } from './output-checks.ts';
 import { descendantsOf } from './process-tree.ts';
 
@@ -469,8 +469,7 @@ describe('lesson 11: the load client', () => {
           requests.push(line);
           if (requests.length === 1) {
             const answer = `${expectedWork(5)}\n`;
-            socket.write(answer.slice(0, 12));
-            setTimeout(() => socket.write(answer.slice(12)), 50);
+            void writeInPieces(socket, [answer.slice(0, 12), answer.slice(12)]);
           } else {
             socket.write('work 5: \x1b[2Jnot a digest\n');
           }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { lessons as manifestLessons, type LessonEntry } from '../lessons/manifest.ts';
-import { NOT_WRITTEN, sharedSite } from './site-once.ts';
+import { BUILD_TIMEOUT_MS, NOT_WRITTEN, sharedSite } from './site-once.ts';
 import { codePageFile, lessonPageFile, type BuildResult } from '../site/build-site.ts';
 import { EDIT_URL_BASE } from '../site/config.ts';
 import { CODE_BACKGROUNDS, contrastRatio } from '../site/highlight.ts';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   // Built once per run and shared with the browser checks (test/site-once.ts).
   ({ outDir, result, warnings } = await sharedSite());
   // The build runs every lesson's programs: give a loaded machine time.
-}, 240_000);
+}, BUILD_TIMEOUT_MS + 60_000);
 
 const page = (file: string) => fs.readFileSync(path.join(outDir, file), 'utf8');
 const hasReadme = (folder: string) =>
@@ -134,8 +134,7 @@ describe('the lesson site build', () => {
         );
         if (program !== firstServer && program.role !== 'client') continue;
         // A client that reads its stdin shows that input piped in, as the run had it.
-        const piped =
-          program.input === undefined ? '' : `printf '${program.input.replaceAll('\n', '\\n')}' | `;
+        const piped = program.input === undefined ? '' : `printf ${printfFormat(program.input)} | `;
         expect(text, `${lesson.folder}: run command`).toContain(
           `$ ${piped}npx tsx lessons/${lesson.folder}/${program.file} ${program.args.join(' ')}`,
         );

@@ -31,7 +31,7 @@ export interface SharedSite {
 /** The folder prefix of shared builds, so the teardown can find them. */
 export const SITE_DIR_PREFIX = 'workbook-site-run-';
 /** How long a waiting test file gives the build: it runs every lesson's programs. */
-const BUILD_TIMEOUT_MS = 240_000;
+export const BUILD_TIMEOUT_MS = 240_000;
 
 export function sharedSiteDir(runId: string): string {
   return path.join(os.tmpdir(), `${SITE_DIR_PREFIX}${runId.replace(/[^\w.-]/g, '_')}`);

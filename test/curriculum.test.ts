@@ -1,11 +1,14 @@
 // The curriculum lint: the manifest, the lesson folders and the specs agree.
 // A lesson missing its text, a program or its checks fails here, by name.
 
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { lessons } from '../lessons/manifest.ts';
 import { ROOT } from './harness.ts';
+import lessonSuite from './vitest.config.ts';
+import siteSuite from './vitest.site.config.ts';
+import toolsSuite from './vitest.tools.config.ts';
 
 const lessonsDir = path.join(ROOT, 'lessons');
 const foldersOnDisk = readdirSync(lessonsDir, { withFileTypes: true })
@@ -55,4 +58,51 @@ describe('the lesson manifest', () => {
       });
     },
   );
+});
+
+describe('the test suites', () => {
+  /** A suite's include patterns as one test: `*` is any run of name characters, `[0-9]` a digit. */
+  const matcherOf = (patterns: readonly string[]) => {
+    const sources = patterns.map((pattern) =>
+      pattern
+        .replace(/[.+?^${}()|\\]/g, '\\$&')
+        .replaceAll('[0-9]', '\\d')
+        .replaceAll('*', '[^/]*'),
+    );
+    return new RegExp(`^(?:${sources.join('|')})$`);
+  };
+  const suites = [
+    ['npm test', lessonSuite],
+    ['npm run test:tools', toolsSuite],
+    ['npm run test:site', siteSuite],
+  ] as const;
+
+  test('every test file runs in exactly one of npm test, test:tools and test:site', () => {
+    const files = readdirSync(path.join(ROOT, 'test'))
+      .filter((file) => file.endsWith('.test.ts'))
+      .map((file) => `test/${file}`);
+    const homes = files.map((file) => {
+      const names = suites
+        .filter(([, config]) => matcherOf(config.test?.include ?? []).test(file))
+        .map(([name]) => name);
+      return `${file}: ${names.join(', ') || 'no suite'}`;
+    });
+    expect(homes.filter((home) => !/: [^,]+$/.test(home) || home.endsWith(': no suite'))).toEqual(
+      [],
+    );
+  });
+
+  test('every lesson spec and cross-lesson check file runs in npm test', () => {
+    const lessonFiles = [
+      ...lessons.map((lesson) => `test/${lesson.folder}.test.ts`),
+      ...readdirSync(path.join(ROOT, 'test'))
+        .filter((file) => file.endsWith('.test.ts'))
+        .filter((file) =>
+          readFileSync(path.join(ROOT, 'test', file), 'utf8').includes('// @lesson-checks'),
+        )
+        .map((file) => `test/${file}`),
+    ];
+    const matcher = matcherOf(lessonSuite.test?.include ?? []);
+    expect(lessonFiles.filter((file) => !matcher.test(file))).toEqual([]);
+  });
 });

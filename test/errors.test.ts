@@ -5,8 +5,8 @@
 
 import { describe, expect, test } from 'vitest';
 import { lessons } from '../lessons/manifest.ts';
-import { outputOf, programPath, runProgram, startServer } from './harness.ts';
-import { closedPort } from './net-helpers.ts';
+import { outputOf, programPath, runProgram } from './harness.ts';
+import { closedPort, takenPort } from './net-helpers.ts';
 
 /** The manifest's arguments with host and port (always the first two) replaced. */
 function argsWith(args: readonly string[], host: string, port: string): string[] {
@@ -31,14 +31,12 @@ for (const lesson of lessons) {
       const file = () => programPath(lesson.id, program.file);
 
       test(`${program.file} on a port already in use says "address in use" and exits 1`, async () => {
-        const first = await startServer(file());
-        const result = await runProgram(
-          file(),
-          argsWith(program.args, '127.0.0.1', String(first.port)),
-        );
+        // Any listener makes the port taken; one in this process costs no program start.
+        const port = await takenPort();
+        const result = await runProgram(file(), argsWith(program.args, '127.0.0.1', String(port)));
         expectOneErrorLine(
           result,
-          new RegExp(`^Error: address in use \\(EADDRINUSE\\): .*:${first.port}`),
+          new RegExp(`^Error: address in use \\(EADDRINUSE\\): .*:${port}`),
         );
       });
 

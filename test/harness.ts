@@ -25,15 +25,12 @@
 //   starts outlives the check (test/process-tree.ts).
 // - `transcript()` and `ProgramResult.transcript` are a Transcript (data), not text.
 
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { buildSync } from 'esbuild';
 import { execa, type ResultPromise } from 'execa';
-import { findLesson } from '../lessons/manifest.ts';
+import { compiledProgram } from './compiled-programs.ts';
 import { ROOT } from './paths.ts';
 import {
   descendantsOf,
@@ -46,6 +43,7 @@ import {
 import { LineStore, transcriptText, type Transcript } from './transcript.ts';
 
 export { escapeRegExp, ROOT } from './paths.ts';
+export { lessonDir, programPath } from './lesson-paths.ts';
 export type { Transcript } from './transcript.ts';
 export { HEAD_LINES, MAX_LINE_CHARS, TAIL_LINES } from './transcript.ts';
 const TSX_LOADER = import.meta.resolve('tsx');
@@ -58,88 +56,18 @@ const NAMES_PRELOAD = pathToFileURL(path.join(ROOT, 'test', 'preload', 'fake-hos
  */
 const PROGRAM_NODE = process.env.WORKBOOK_PROGRAM_NODE ?? process.execPath;
 
-// Starting a program under tsx costs about 0.35 s of CPU, most of it loading
-// tsx itself; the checks start hundreds of programs. So the harness compiles
-// each program once per test process with esbuild (the compiler tsx uses),
-// into one JavaScript file beside node_modules, and runs that with plain node
-// (about 0.09 s). Same code, same Node; WORKBOOK_RUN_WITH_TSX=1 runs the .ts
-// files through tsx instead, and a program that does not compile runs under
-// tsx too, so its own error message is what the check shows.
-const compiledPrograms = new Map<string, string>();
-/** Programs being compiled now: a module that starts itself again is run under tsx. */
-const compiling = new Set<string>();
-const COMPILED_DIR = path.join(ROOT, 'node_modules', '.cache', 'workbook-programs');
-// A program that runs a module of its own folder in a worker thread or a child
-// process names it `new URL('./name.ts', import.meta.url)` (lesson 11). A bundle
-// holds only what is imported, so such a module is compiled on its own too, and
-// the URL in the bundle names its compiled file, which sits beside the bundle.
-const SIBLING_MODULE = /new URL\((["'])\.\/([\w.-]+\.ts)\1, import\.meta\.url\)/g;
-
+// The harness runs each program compiled to JavaScript (test/compiled-programs.ts),
+// four times cheaper to start than under tsx. WORKBOOK_RUN_WITH_TSX=1 runs the .ts
+// files through tsx instead, and a program that does not compile runs under tsx
+// too, so its own error message is what the check shows.
 function commandFor(file: string): string[] {
   if (process.env.WORKBOOK_PROGRAM_NODE !== undefined) return [file];
   if (process.env.WORKBOOK_RUN_WITH_TSX === '1' || !file.endsWith('.ts'))
     return ['--import', TSX_LOADER, file];
-  const compiled = compileProgram(file);
+  const compiled = compiledProgram(file);
   return compiled === undefined
     ? ['--import', TSX_LOADER, file]
     : ['--enable-source-maps', compiled];
-}
-
-/** The compiled JavaScript file of a program, or undefined if it (or a module it starts) does not compile. */
-function compileProgram(file: string): string | undefined {
-  const known = compiledPrograms.get(file);
-  if (known !== undefined || compiling.has(file)) return known;
-  compiling.add(file);
-  try {
-    return compileAndWrite(file);
-  } finally {
-    compiling.delete(file);
-  }
-}
-
-function compileAndWrite(file: string): string | undefined {
-  let code: string;
-  try {
-    const result = buildSync({
-      entryPoints: [file],
-      write: false,
-      // A source map, so a stack trace names the .ts file and line the learner wrote.
-      outdir: COMPILED_DIR,
-      sourcemap: 'inline',
-      sourcesContent: false,
-      bundle: true,
-      packages: 'external',
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'silent',
-    });
-    const output = result.outputFiles[0];
-    if (output === undefined) return undefined;
-    code = output.text;
-  } catch {
-    return undefined;
-  }
-  let siblingsCompiled = true;
-  code = code.replace(SIBLING_MODULE, (whole, _quote: string, name: string) => {
-    const sibling = compileProgram(path.join(path.dirname(file), name));
-    if (sibling === undefined) siblingsCompiled = false;
-    return sibling === undefined
-      ? whole
-      : `new URL(${JSON.stringify(`./${path.basename(sibling)}`)}, import.meta.url)`;
-  });
-  if (!siblingsCompiled) return undefined;
-  // Named by content: parallel test processes share files, and an edit makes a new one.
-  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-  const compiled = path.join(COMPILED_DIR, `${path.basename(file, '.ts')}-${hash}.mjs`);
-  if (!existsSync(compiled)) {
-    mkdirSync(COMPILED_DIR, { recursive: true });
-    const partial = `${compiled}.${process.pid}.tmp`;
-    writeFileSync(partial, code);
-    renameSync(partial, compiled);
-  }
-  compiledPrograms.set(file, compiled);
-  return compiled;
 }
 
 /** How long to wait for a line before failing; generous, since CI machines can be slow. */
@@ -148,24 +76,6 @@ export const LINE_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 2_000;
 /** How long output may keep arriving after a program exited (the pipe drains). */
 const DRAIN_MS = 2_000;
-
-/**
- * Where a lesson's programs live. `npm test` checks the reference lessons;
- * `npm run check` points the same specs at a learner's copy through
- * WORKBOOK_LESSON_DIRS, a JSON object such as {"01": "/path/to/workspace/01-echo"}.
- */
-export function lessonDir(id: string): string {
-  const overrides = JSON.parse(process.env.WORKBOOK_LESSON_DIRS ?? '{}') as Record<string, string>;
-  const override = overrides[id];
-  if (override !== undefined) return path.resolve(override);
-  const lesson = findLesson(id);
-  if (lesson === undefined) throw new Error(`lesson ${id} is not in lessons/manifest.ts`);
-  return path.join(ROOT, 'lessons', lesson.folder);
-}
-
-export function programPath(lessonId: string, file: string): string {
-  return path.join(lessonDir(lessonId), file);
-}
 
 export interface ProgramResult {
   name: string;
@@ -283,6 +193,9 @@ export class RunningProgram {
         detached: true,
         cleanup: false,
         env: {
+          // Node reads this whole file of certificates at every start (about 40 ms
+          // of CPU here, a third of a program's start); no lesson program uses TLS.
+          NODE_EXTRA_CA_CERTS: undefined,
           NO_COLOR: '1',
           FORCE_COLOR: '0',
           WORKBOOK_RUN_ID: RUN_ID,

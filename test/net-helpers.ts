@@ -86,6 +86,22 @@ export async function closedPort(host = '127.0.0.1'): Promise<number> {
 }
 
 /**
+ * A port on `host` that a listening server (in this test process) holds until the
+ * check finishes: a program told to listen there must fail with EADDRINUSE.
+ */
+export async function takenPort(host = '127.0.0.1'): Promise<number> {
+  const holder = net.createServer((socket) => socket.destroy());
+  holder.listen(0, host);
+  await once(holder, 'listening');
+  onTestFinished(async () => {
+    const closed = once(holder, 'close');
+    holder.close();
+    await closed;
+  });
+  return (holder.address() as net.AddressInfo).port;
+}
+
+/**
  * Reads everything until the peer's FIN; fails on a reset, on a close without
  * FIN (also one that came before this was called), or if the FIN takes longer
  * than `timeoutMs`.

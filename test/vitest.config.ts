@@ -1,21 +1,29 @@
-// Vitest settings for `npm test` (run from the repository root).
-import { fileURLToPath } from 'node:url';
+// Vitest settings for `npm test`: every lesson's checks (test/NN-slug.test.ts and
+// the cross-lesson checks of the programs: clear errors, hostile input, load),
+// with the checks of the lesson data and the shared code. The exercise tools and
+// the site have suites of their own (test/vitest.tools.config.ts, `npm run
+// test:tools`; test/vitest.site.config.ts, `npm run test:site`), which CI runs
+// too: `npm run test:all` runs all three.
 import { defineConfig } from 'vitest/config';
+import { shared } from './vitest.shared.ts';
 
 export default defineConfig({
   test: {
-    root: fileURLToPath(new URL('..', import.meta.url)),
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    // Under `npm run check` a comparison shows what was expected in full (chai
-    // shortens values to 40 characters by default); the checker shortens what it got.
-    ...(process.env.WORKBOOK_CHECKER === '1' && { chaiConfig: { truncateThreshold: 0 } }),
-    // Checks start real programs; a slow machine needs some slack before a check gives up.
-    testTimeout: 30_000,
-    // Most of a check's time is spent waiting on sockets and child programs, not
-    // computing, so three test files at a time keep two cores busy.
-    maxWorkers: 3,
-    hookTimeout: 30_000,
+    ...shared,
+    include: [
+      'test/[0-9][0-9]-*.test.ts',
+      'test/errors.test.ts',
+      'test/hostile.test.ts',
+      'test/load.test.ts',
+      'test/plain-node.test.ts',
+      'test/curriculum.test.ts',
+      'test/shared.test.ts',
+      'test/exercise-format.test.ts',
+      'test/exercise-regions.test.ts',
+    ],
+    // The test files share their worker processes, one after another. Starting a
+    // fresh worker for each file costs more CPU than most lesson specs do, and the
+    // specs keep no state between files: each stops what it started (test/setup.ts).
+    isolate: false,
   },
 });

@@ -18,6 +18,7 @@ export default defineConfig({
       'test/plain-node.test.ts',
       'test/curriculum.test.ts',
       'test/shared.test.ts',
+      'test/compiled-programs.test.ts',
       'test/exercise-format.test.ts',
       'test/exercise-regions.test.ts',
     ],

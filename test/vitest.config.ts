@@ -5,6 +5,7 @@
 // test:tools`; test/vitest.site.config.ts, `npm run test:site`), which CI runs
 // too: `npm run test:all` runs all three.
 import { defineConfig } from 'vitest/config';
+import EveryLessonFirst from './every-lesson-first.ts';
 import { shared } from './vitest.shared.ts';
 
 export default defineConfig({
@@ -26,5 +27,6 @@ export default defineConfig({
     // fresh worker for each file costs more CPU than most lesson specs do, and the
     // specs keep no state between files: each stops what it started (test/setup.ts).
     isolate: false,
+    sequence: { sequencer: EveryLessonFirst },
   },
 });

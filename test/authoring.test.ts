@@ -1,7 +1,7 @@
 // The authoring check, as rustlings has: every lesson that exists has hints and
 // exercise regions, its generated starter fails its checks, and each of its
 // known-bad variants fails the very check it names. (That the reference lessons
-// pass is the rest of `npm test`.) Lessons come from the manifest and their data
+// pass is `npm test`.) Lessons come from the manifest and their data
 // files, so a new lesson is covered by adding data. Starters and variants run in
 // one vitest child, in parallel: see test/exercise/authoring.ts.
 

@@ -1,14 +1,14 @@
 // The curriculum lint: the manifest, the lesson folders and the specs agree.
 // A lesson missing its text, a program or its checks fails here, by name.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { lessons } from '../lessons/manifest.ts';
 import { ROOT } from './harness.ts';
-import lessonSuite from './vitest.config.ts';
-import siteSuite from './vitest.site.config.ts';
-import toolsSuite from './vitest.tools.config.ts';
+import { crossLessonFiles } from './exercise/lesson-checks.ts';
+import { lessonPaths } from './exercise/lesson-data.ts';
+import { LESSON_SUITE, SITE_SUITE, TOOLS_SUITE } from './suites.ts';
 
 const lessonsDir = path.join(ROOT, 'lessons');
 const foldersOnDisk = readdirSync(lessonsDir, { withFileTypes: true })
@@ -72,18 +72,18 @@ describe('the test suites', () => {
     return new RegExp(`^(?:${sources.join('|')})$`);
   };
   const suites = [
-    ['npm test', lessonSuite],
-    ['npm run test:tools', toolsSuite],
-    ['npm run test:site', siteSuite],
+    ['npm test', LESSON_SUITE],
+    ['npm run test:tools', TOOLS_SUITE],
+    ['npm run test:site', SITE_SUITE],
   ] as const;
 
   test('every test file runs in exactly one of npm test, test:tools and test:site', () => {
-    const files = readdirSync(path.join(ROOT, 'test'))
+    const files = readdirSync(path.join(ROOT, 'test'), { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.test.ts'))
-      .map((file) => `test/${file}`);
+      .map((file) => `test/${file.split(path.sep).join('/')}`);
     const homes = files.map((file) => {
       const names = suites
-        .filter(([, config]) => matcherOf(config.test?.include ?? []).test(file))
+        .filter(([, include]) => matcherOf(include).test(file))
         .map(([name]) => name);
       return `${file}: ${names.join(', ') || 'no suite'}`;
     });
@@ -94,15 +94,10 @@ describe('the test suites', () => {
 
   test('every lesson spec and cross-lesson check file runs in npm test', () => {
     const lessonFiles = [
-      ...lessons.map((lesson) => `test/${lesson.folder}.test.ts`),
-      ...readdirSync(path.join(ROOT, 'test'))
-        .filter((file) => file.endsWith('.test.ts'))
-        .filter((file) =>
-          readFileSync(path.join(ROOT, 'test', file), 'utf8').includes('// @lesson-checks'),
-        )
-        .map((file) => `test/${file}`),
-    ];
-    const matcher = matcherOf(lessonSuite.test?.include ?? []);
+      ...lessons.map((lesson) => lessonPaths(lesson).spec),
+      ...crossLessonFiles(),
+    ].map((file) => path.relative(ROOT, file).split(path.sep).join('/'));
+    const matcher = matcherOf(LESSON_SUITE);
     expect(lessonFiles.filter((file) => !matcher.test(file))).toEqual([]);
   });
 });

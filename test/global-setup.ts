@@ -15,12 +15,22 @@ export default function setup(): () => void {
   const runId = process.env.WORKBOOK_RUN_ID;
   // Compiled here, in one process, instead of once in every test process that starts them.
   // (Plain node and tsx runs start the .ts files themselves.)
-  if (process.env.WORKBOOK_PROGRAM_NODE === undefined && process.env.WORKBOOK_RUN_WITH_TSX !== '1')
-    compileAll(
-      lessons.flatMap((lesson) =>
-        lesson.programs.map((program) => programPath(lesson.id, program.file)),
-      ),
-    );
+  if (
+    process.env.WORKBOOK_PROGRAM_NODE === undefined &&
+    process.env.WORKBOOK_RUN_WITH_TSX !== '1'
+  ) {
+    try {
+      compileAll(
+        lessons.flatMap((lesson) =>
+          lesson.programs.map((program) => programPath(lesson.id, program.file)),
+        ),
+      );
+    } catch (error) {
+      // Only a saving: each test process then compiles what it starts, and a
+      // real problem (say, a malformed WORKBOOK_LESSON_DIRS) fails the checks it concerns.
+      console.log(`Could not compile the lesson programs ahead: ${String(error)}`);
+    }
+  }
   return () => {
     if (process.platform === 'linux') killMarked(PROGRAM_MARKER, `${runId}:`);
     // The site build the site checks shared (test/site-once.ts).

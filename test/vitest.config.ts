@@ -6,23 +6,13 @@
 // too: `npm run test:all` runs all three.
 import { defineConfig } from 'vitest/config';
 import EveryLessonFirst from './every-lesson-first.ts';
+import { LESSON_SUITE } from './suites.ts';
 import { shared } from './vitest.shared.ts';
 
 export default defineConfig({
   test: {
     ...shared,
-    include: [
-      'test/[0-9][0-9]-*.test.ts',
-      'test/errors.test.ts',
-      'test/hostile.test.ts',
-      'test/load.test.ts',
-      'test/plain-node.test.ts',
-      'test/curriculum.test.ts',
-      'test/shared.test.ts',
-      'test/compiled-programs.test.ts',
-      'test/exercise-format.test.ts',
-      'test/exercise-regions.test.ts',
-    ],
+    include: LESSON_SUITE,
     // The test files share their worker processes, one after another. Starting a
     // fresh worker for each file costs more CPU than most lesson specs do, and the
     // specs keep no state between files: each stops what it started (test/setup.ts).

@@ -4,17 +4,12 @@
 // the mutation tool, and the type check of the whole project. Minutes, not
 // seconds: each starter and variant is a run of its lesson's checks.
 import { defineConfig } from 'vitest/config';
+import { TOOLS_SUITE } from './suites.ts';
 import { shared } from './vitest.shared.ts';
 
 export default defineConfig({
   test: {
     ...shared,
-    include: [
-      'test/authoring.test.ts',
-      'test/exercise-cli.test.ts',
-      'test/exercise-processes.test.ts',
-      'test/mutation.test.ts',
-      'test/typecheck.test.ts',
-    ],
+    include: TOOLS_SUITE,
   },
 });

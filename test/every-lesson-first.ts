@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-const EVERY_LESSON = ['errors.test.ts', 'hostile.test.ts', 'plain-node.test.ts', 'load.test.ts'];
+const EVERY_LESSON = ['errors.test.ts', 'hostile.test.ts', 'load.test.ts'];
 
 export default class EveryLessonFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

@@ -1,7 +1,8 @@
 // `npm run test:lessons -- --node <path-to-node>`: every lesson's checks, with the
 // lesson programs run by that Node as plain `node file.ts` (type stripping, no tsx,
 // no esbuild), while vitest and the harness stay on the Node that runs npm.
-// CI runs it with Node 24, the LTS most learners have; any Node >= 22.18 works.
+// CI runs it with Node 22.18, the oldest Node that can, and with Node 24, the LTS
+// most learners have; any Node >= 22.18 works.
 
 import { readdirSync } from 'node:fs';
 import path from 'node:path';

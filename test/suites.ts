@@ -8,7 +8,6 @@ export const LESSON_SUITE = [
   'test/errors.test.ts',
   'test/hostile.test.ts',
   'test/load.test.ts',
-  'test/plain-node.test.ts',
   'test/curriculum.test.ts',
   'test/shared.test.ts',
   'test/compiled-programs.test.ts',

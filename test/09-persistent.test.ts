@@ -17,6 +17,7 @@ import {
   binaryRequest,
   binaryResponse,
   BYTEORDER,
+  firstMessage,
   jsonResponse,
   linesAbout,
   localAddr,
@@ -92,18 +93,9 @@ function readAnswers(socket: net.Socket, count: number): Promise<Answer[]> {
     const onData = (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       // Take every whole answer off the front; keep the rest for the next chunk.
-      for (;;) {
-        if (pending.length < 2) break;
-        const end = 2 + pending.readUInt16BE(0);
-        if (pending.length < end) break;
-        const header = JSON.parse(pending.subarray(2, end).toString('utf8')) as Record<
-          string,
-          unknown
-        >;
-        const total = end + Number(header['content-length']);
-        if (pending.length < total) break;
-        answers.push(...splitAnswers(pending.subarray(0, total)));
-        pending = pending.subarray(total);
+      for (let whole = firstMessage(pending); whole; whole = firstMessage(pending)) {
+        answers.push(...splitAnswers(pending.subarray(0, whole.length)));
+        pending = pending.subarray(whole.length);
       }
       if (answers.length >= count) done();
     };
@@ -168,18 +160,9 @@ describe('lesson 09: persistent connections and pipelining', () => {
       let queue = Promise.resolve();
       socket.on('data', (chunk: Buffer) => {
         pending = Buffer.concat([pending, chunk]);
-        for (;;) {
-          if (pending.length < 2) return;
-          const end = 2 + pending.readUInt16BE(0);
-          if (pending.length < end) return;
-          const header = JSON.parse(pending.subarray(2, end).toString('utf8')) as Record<
-            string,
-            unknown
-          >;
-          const total = end + Number(header['content-length']);
-          if (pending.length < total) return;
-          pending = pending.subarray(total);
-          const id = header['request-id'];
+        for (let whole = firstMessage(pending); whole; whole = firstMessage(pending)) {
+          pending = pending.subarray(whole.length);
+          const id = whole.header['request-id'];
           seen.push({ id, early: answering });
           answering = true;
           queue = queue.then(async () => {

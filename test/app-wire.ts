@@ -51,6 +51,25 @@ export const binaryResponse = (request: Buffer) =>
     Buffer.concat([Buffer.from('First 10 bytes of request: '), request.subarray(0, 10)]),
   );
 
+/**
+ * The first whole message at the front of `bytes` (2-byte length, JSON header,
+ * then content-length bytes): its header and its length in bytes; undefined
+ * while it has not all arrived. For checks that read a stream of messages.
+ */
+export function firstMessage(
+  bytes: Buffer,
+): { header: Record<string, unknown>; length: number } | undefined {
+  if (bytes.length < 2) return undefined;
+  const headerEnd = 2 + bytes.readUInt16BE(0);
+  if (bytes.length < headerEnd) return undefined;
+  const header = JSON.parse(bytes.subarray(2, headerEnd).toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+  const length = headerEnd + Number(header['content-length']);
+  return bytes.length < length ? undefined : { header, length };
+}
+
 /** The transcript line for bytes: `'\x00g{...}' (146 bytes)`. */
 export function shown(bytes: Buffer): string {
   return `'${escapeBytes(bytes)}' (${bytes.length} bytes)`;

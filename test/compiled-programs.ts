@@ -24,7 +24,7 @@ import path from 'node:path';
 import { buildSync, version as esbuildVersion, type BuildOptions } from 'esbuild';
 import { ROOT } from './paths.ts';
 
-export const COMPILED_DIR = path.join(ROOT, 'node_modules', '.cache', 'workbook-programs');
+const COMPILED_DIR = path.join(ROOT, 'node_modules', '.cache', 'workbook-programs');
 const INDEX_FILE = path.join(COMPILED_DIR, 'index.json');
 
 /** A compiled program and the size and mtime of each source file it was built from. */

@@ -551,8 +551,13 @@ describe('lesson 05: the send buffer fills', () => {
       `Stopped at the limit: ${last.written} bytes written; Node queues ${last.queued} (writableLength), the kernel holds the other ${last.written - last.queued}: in our send queue (Send-Q) and the server's receive queue (Recv-Q)`,
       'Resetting the connection: the server will never read what is queued',
     ]);
+    // The client resets as soon as it stops. On a loaded machine the server's
+    // accept callback can run only after that reset, when the kernel no longer
+    // knows the peer's address: the server then says "an unknown peer".
     expect(server.stdoutLines, output).toContainEqual(
-      expect.stringMatching(/^Accepted connection from 127\.0\.0\.1:\d+; never reading from it$/),
+      expect.stringMatching(
+        /^Accepted connection from (127\.0\.0\.1:\d+|an unknown peer); never reading from it$/,
+      ),
     );
   });
 
